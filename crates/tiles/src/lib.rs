@@ -1,0 +1,1 @@
+//! waxseal-tiles
