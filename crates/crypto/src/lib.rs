@@ -1,1 +1,1 @@
-//! waxseal-crypto
+//! placeholder

@@ -23,8 +23,9 @@ impl Hash {
     ///
     /// [`HashParseError::Length`] if `bytes` is not exactly 32 bytes long.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, HashParseError> {
-        let array: [u8; Self::LEN] =
-            bytes.try_into().map_err(|_| HashParseError::Length { actual: bytes.len() })?;
+        let array: [u8; Self::LEN] = bytes.try_into().map_err(|_| HashParseError::Length {
+            actual: bytes.len(),
+        })?;
         Ok(Self(array))
     }
 

@@ -25,6 +25,7 @@ mod verify;
 
 pub use hash::{Hash, HashParseError, empty_root, leaf_hash, node_hash};
 pub use memory::{MemoryTree, MissingNode};
-pub use proof::{HashReader, Node, ProveError, prove_consistency, prove_inclusion, subtree_root,
-    tree_root};
+pub use proof::{
+    HashReader, Node, ProveError, prove_consistency, prove_inclusion, subtree_root, tree_root,
+};
 pub use verify::{Error, root_from_inclusion_proof, verify_consistency, verify_inclusion};

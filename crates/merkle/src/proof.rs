@@ -99,7 +99,10 @@ fn push_range_nodes(start: u64, end: u64, out: &mut Vec<Node>) {
         };
         // The level fits in u8: a u64 size has at most 63 trailing zeros.
         let level = level as u8;
-        out.push(Node { level, index: start >> level });
+        out.push(Node {
+            level,
+            index: start >> level,
+        });
         start += 1 << level;
     }
 }
@@ -118,7 +121,10 @@ fn range_hashes<R: HashReader>(
     }
     let hashes = reader.read_hashes(&nodes).map_err(ProveError::Read)?;
     if hashes.len() != nodes.len() {
-        return Err(ProveError::ReaderCount { requested: nodes.len(), got: hashes.len() });
+        return Err(ProveError::ReaderCount {
+            requested: nodes.len(),
+            got: hashes.len(),
+        });
     }
     let mut out = Vec::with_capacity(ranges.len());
     let mut rest = hashes.as_slice();
@@ -253,7 +259,15 @@ mod tests {
 
     #[test]
     fn split_point_is_largest_power_of_two_below() {
-        for (n, k) in [(2, 1), (3, 2), (4, 2), (5, 4), (8, 4), (9, 8), (1 << 40, 1 << 39)] {
+        for (n, k) in [
+            (2, 1),
+            (3, 2),
+            (4, 2),
+            (5, 4),
+            (8, 4),
+            (9, 8),
+            (1 << 40, 1 << 39),
+        ] {
             assert_eq!(split_point(n), k, "n={n}");
         }
     }
@@ -264,7 +278,14 @@ mod tests {
         push_range_nodes(8, 15, &mut nodes);
         assert_eq!(
             nodes,
-            [Node { level: 2, index: 2 }, Node { level: 1, index: 6 }, Node { level: 0, index: 14 }]
+            [
+                Node { level: 2, index: 2 },
+                Node { level: 1, index: 6 },
+                Node {
+                    level: 0,
+                    index: 14
+                }
+            ]
         );
     }
 }

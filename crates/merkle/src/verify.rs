@@ -68,13 +68,19 @@ pub fn root_from_inclusion_proof(
     }
     let expected = inclusion_ranges(index, size).len();
     if proof.len() != expected {
-        return Err(Error::ProofLength { expected, actual: proof.len() });
+        return Err(Error::ProofLength {
+            expected,
+            actual: proof.len(),
+        });
     }
     let (mut fn_, mut sn) = (index, size - 1);
     let mut r = *leaf;
     for p in proof {
         if sn == 0 {
-            return Err(Error::ProofLength { expected, actual: proof.len() });
+            return Err(Error::ProofLength {
+                expected,
+                actual: proof.len(),
+            });
         }
         if fn_ & 1 == 1 || fn_ == sn {
             r = node_hash(p, &r);
@@ -89,7 +95,10 @@ pub fn root_from_inclusion_proof(
         sn >>= 1;
     }
     if sn != 0 {
-        return Err(Error::ProofLength { expected, actual: proof.len() });
+        return Err(Error::ProofLength {
+            expected,
+            actual: proof.len(),
+        });
     }
     Ok(r)
 }
@@ -108,7 +117,10 @@ pub fn verify_inclusion(
 ) -> Result<(), Error> {
     let computed = root_from_inclusion_proof(leaf, index, size, proof)?;
     if computed != *root {
-        return Err(Error::RootMismatch { expected: *root, computed });
+        return Err(Error::RootMismatch {
+            expected: *root,
+            computed,
+        });
     }
     Ok(())
 }
@@ -134,16 +146,26 @@ pub fn verify_consistency(
     }
     if size1 == size2 || size1 == 0 {
         if !proof.is_empty() {
-            return Err(Error::ProofLength { expected: 0, actual: proof.len() });
+            return Err(Error::ProofLength {
+                expected: 0,
+                actual: proof.len(),
+            });
         }
         if size1 == size2 && root1 != root2 {
-            return Err(Error::EqualSizeRootsDiffer { size: size1, root1: *root1, root2: *root2 });
+            return Err(Error::EqualSizeRootsDiffer {
+                size: size1,
+                root1: *root1,
+                root2: *root2,
+            });
         }
         return Ok(());
     }
     let expected = consistency_ranges(size1, size2).len();
     if proof.len() != expected {
-        return Err(Error::ProofLength { expected, actual: proof.len() });
+        return Err(Error::ProofLength {
+            expected,
+            actual: proof.len(),
+        });
     }
 
     let seed;
@@ -161,7 +183,10 @@ pub fn verify_consistency(
     let (mut fr, mut sr) = (*path[0], *path[0]);
     for c in &path[1..] {
         if sn == 0 {
-            return Err(Error::ProofLength { expected, actual: proof.len() });
+            return Err(Error::ProofLength {
+                expected,
+                actual: proof.len(),
+            });
         }
         if fn_ & 1 == 1 || fn_ == sn {
             fr = node_hash(c, &fr);
@@ -177,13 +202,22 @@ pub fn verify_consistency(
         sn >>= 1;
     }
     if sn != 0 {
-        return Err(Error::ProofLength { expected, actual: proof.len() });
+        return Err(Error::ProofLength {
+            expected,
+            actual: proof.len(),
+        });
     }
     if fr != *root1 {
-        return Err(Error::RootMismatch { expected: *root1, computed: fr });
+        return Err(Error::RootMismatch {
+            expected: *root1,
+            computed: fr,
+        });
     }
     if sr != *root2 {
-        return Err(Error::RootMismatch { expected: *root2, computed: sr });
+        return Err(Error::RootMismatch {
+            expected: *root2,
+            computed: sr,
+        });
     }
     Ok(())
 }

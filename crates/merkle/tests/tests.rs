@@ -1,0 +1,6 @@
+//! waxseal-merkle integration tests:
+//! - `vectors`: the RFC 6962 8-leaf vectors from ../shared/vectors/merkle;
+//! - `naive`: property tests against a direct transcription of RFC 9162 §2.1's recursion.
+
+mod naive;
+mod vectors;
