@@ -1,1 +1,62 @@
-//! placeholder
+//! Keys, signatures and hashes for waxseal, and the only crate that names a crypto backend
+//! ([aws-lc-rs](https://docs.rs/aws-lc-rs)).
+//!
+//! What it implements:
+//!
+//! - The algorithm registry of Sigstore's `PublicKeyDetails`
+//!   ([`sigstore_common.proto`][common]): [`Algorithm`].
+//! - Public keys as DER SubjectPublicKeyInfo ([RFC 5280 §4.1.2.7]; EC keys per [RFC 5480 §2],
+//!   Ed25519 per [RFC 8410 §4], RSA per [RFC 3279 §2.3.1]) and PEM ([RFC 7468 §13]):
+//!   [`PublicKey`], with verification of Ed25519 ([RFC 8032]), ECDSA with ASN.1 DER signatures
+//!   and RSA PKCS#1 v1.5 SHA-256 ([RFC 8017 §8.2]).
+//! - Private keys as unencrypted PKCS#8 ([RFC 5208], [RFC 5958]) DER and PEM, generation and
+//!   signing: [`SigningKey`] (Ed25519 and ECDSA only).
+//! - PEM text encoding with Go's exact layout: [`pem`].
+//! - SHA-256: [`sha256`], [`Sha256`].
+//!
+//! What it does **not** do: X.509 certificates and chains (`waxseal-x509`), signed notes, key IDs
+//! and log IDs (`waxseal-note`), JWTs (`waxseal-oidc`), encrypted private keys, RSA signing,
+//! RSA-PSS, and prehashed signing or verification.
+//!
+//! [common]: https://github.com/sigstore/protobuf-specs/blob/main/protos/sigstore_common.proto
+//! [RFC 5280 §4.1.2.7]: https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.7
+//! [RFC 5480 §2]: https://www.rfc-editor.org/rfc/rfc5480#section-2
+//! [RFC 8410 §4]: https://www.rfc-editor.org/rfc/rfc8410#section-4
+//! [RFC 3279 §2.3.1]: https://www.rfc-editor.org/rfc/rfc3279#section-2.3.1
+//! [RFC 7468 §13]: https://www.rfc-editor.org/rfc/rfc7468#section-13
+//! [RFC 8032]: https://www.rfc-editor.org/rfc/rfc8032
+//! [RFC 8017 §8.2]: https://www.rfc-editor.org/rfc/rfc8017#section-8.2
+//! [RFC 5208]: https://www.rfc-editor.org/rfc/rfc5208
+//! [RFC 5958]: https://www.rfc-editor.org/rfc/rfc5958
+//!
+//! ```
+//! use waxseal_crypto::{Algorithm, PublicKey, SigningKey};
+//!
+//! let key = SigningKey::generate(Algorithm::EcdsaP256Sha256)?;
+//! let signature = key.sign(b"hello")?;
+//!
+//! // Publish the public key as PEM; a verifier reads it back and checks the signature.
+//! let pem = key.public_key().to_pem();
+//! let public = PublicKey::from_pem(&pem)?;
+//! assert_eq!(public.algorithm(), Algorithm::EcdsaP256Sha256);
+//! public.verify(b"hello", &signature)?;
+//! assert!(public.verify(b"hellO", &signature).is_err());
+//! # Ok::<(), waxseal_crypto::Error>(())
+//! ```
+
+mod algorithm;
+mod der;
+mod digest;
+mod error;
+pub mod pem;
+mod public_key;
+mod signing_key;
+
+pub use algorithm::Algorithm;
+pub use digest::{Sha256, sha256};
+pub use error::Error;
+pub use public_key::PublicKey;
+pub use signing_key::SigningKey;
+
+#[cfg(test)]
+mod tests;

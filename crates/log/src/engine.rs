@@ -1,0 +1,650 @@
+//! The engine: a bounded pool, a sequencer thread, and read paths over the store.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, RwLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use waxseal_merkle::{Hash, leaf_hash};
+use waxseal_note::{Checkpoint, NoteSigner};
+use waxseal_tiles::{EntryBundle, HashTile, TILE_WIDTH, TileHashReader, TileReader};
+
+use crate::edge::Edge;
+use crate::error::{Error, StoreError};
+use crate::reply::{PendingAppend, Reply, channel};
+use crate::store::{Integration, PublishedCheckpoint, Store};
+
+/// The largest entry a tlog-tiles entry bundle can hold (a uint16 length prefix).
+pub const MAX_ENTRY_SIZE: usize = u16::MAX as usize;
+
+/// How the engine batches and bounds its work.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// The checkpoint origin line, e.g. `log.example.com/2026`.
+    pub origin: String,
+    /// The most entries waiting to be sequenced; beyond it [`Log::append`] pushes back.
+    pub pool_entries: usize,
+    /// The most entry bytes waiting to be sequenced; beyond it [`Log::append`] pushes back.
+    pub pool_bytes: usize,
+    /// The most entries sequenced in one batch (one durable commit).
+    pub batch_max_entries: usize,
+    /// How long the sequencer waits for a batch to fill once it holds an entry. Zero means
+    /// "take what is queued and go": batches then grow by themselves under load, while the
+    /// previous commit runs.
+    pub batch_max_age: Duration,
+}
+
+impl Config {
+    /// Defaults for `origin`: a pool of 65,536 entries or 64 MiB, batches of up to 4,096
+    /// entries, and at most 10 ms of batching delay.
+    pub fn new(origin: impl Into<String>) -> Self {
+        Self {
+            origin: origin.into(),
+            pool_entries: 65_536,
+            pool_bytes: 64 << 20,
+            batch_max_entries: 4096,
+            batch_max_age: Duration::from_millis(10),
+        }
+    }
+
+    /// Sets [`Config::pool_entries`] and [`Config::pool_bytes`].
+    #[must_use]
+    pub fn with_pool(mut self, entries: usize, bytes: usize) -> Self {
+        self.pool_entries = entries.max(1);
+        self.pool_bytes = bytes.max(MAX_ENTRY_SIZE);
+        self
+    }
+
+    /// Sets [`Config::batch_max_entries`] and [`Config::batch_max_age`].
+    #[must_use]
+    pub fn with_batch(mut self, max_entries: usize, max_age: Duration) -> Self {
+        self.batch_max_entries = max_entries.max(1);
+        self.batch_max_age = max_age;
+        self
+    }
+}
+
+/// An acknowledged entry: durable, and covered by a published checkpoint.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Appended {
+    /// The entry's index in the log.
+    pub index: u64,
+    /// The same entry was already in the log (or earlier in the same batch); `index` is the
+    /// first one.
+    pub duplicate: bool,
+    /// A published checkpoint whose tree contains the entry.
+    pub checkpoint: Arc<PublishedCheckpoint>,
+}
+
+struct Pending {
+    entry: Vec<u8>,
+    reply: Reply,
+}
+
+#[derive(Debug)]
+struct Shared {
+    store: Arc<dyn Store>,
+    signer: Arc<dyn NoteSigner>,
+    config: Config,
+    published: RwLock<Arc<PublishedCheckpoint>>,
+    pending_entries: AtomicUsize,
+    pending_bytes: AtomicUsize,
+}
+
+impl Shared {
+    fn published(&self) -> Arc<PublishedCheckpoint> {
+        Arc::clone(
+            &self
+                .published
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    fn set_published(&self, checkpoint: PublishedCheckpoint) -> Arc<PublishedCheckpoint> {
+        let checkpoint = Arc::new(checkpoint);
+        *self
+            .published
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::clone(&checkpoint);
+        checkpoint
+    }
+
+    /// Signs and durably publishes a checkpoint for the edge's (durable) tree.
+    fn publish(&self, edge: &Edge) -> Result<Arc<PublishedCheckpoint>, Error> {
+        let root = edge.root()?;
+        let text = Checkpoint::new(&self.config.origin, edge.size(), root)
+            .map_err(|e| Error::Sign(e.to_string()))?
+            .to_text();
+        let note = waxseal_note::sign(&text, &[self.signer.as_ref()])
+            .map_err(|e| Error::Sign(e.to_string()))?;
+        let checkpoint = PublishedCheckpoint {
+            size: edge.size(),
+            root,
+            note: note.into_bytes(),
+        };
+        self.store.publish(&checkpoint)?;
+        Ok(self.set_published(checkpoint))
+    }
+}
+
+/// Joins the sequencer when the last handle goes; declared after the sender so the channel is
+/// closed first.
+#[derive(Debug)]
+struct Joiner(Option<JoinHandle<()>>);
+
+impl Drop for Joiner {
+    fn drop(&mut self) {
+        if let Some(handle) = self.0.take()
+            && handle.join().is_err()
+        {
+            tracing::error!("log sequencer thread panicked");
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    sender: SyncSender<Pending>,
+    shared: Arc<Shared>,
+    _joiner: Joiner,
+}
+
+/// A transparency log: append entries, read entries, tiles, checkpoints and proofs.
+///
+/// Cloning is cheap and shares the log. The sequencer thread stops, after finishing the
+/// entries already in the pool, when the last clone is dropped.
+#[derive(Debug, Clone)]
+pub struct Log {
+    inner: Arc<Inner>,
+}
+
+impl Log {
+    /// Opens the log in `store`, recovering from any crash: a tree integrated but not yet
+    /// covered by a checkpoint gets one now. A new log publishes a checkpoint of the empty tree.
+    ///
+    /// # Errors
+    ///
+    /// Store failures, a corrupt store (tiles that do not match the checkpoint), or a signing
+    /// failure.
+    pub fn open(
+        store: Arc<dyn Store>,
+        signer: Arc<dyn NoteSigner>,
+        config: Config,
+    ) -> Result<Self, Error> {
+        let state = store.load()?;
+        let edge = Edge::load(store.as_ref(), state.size)?;
+        let placeholder = PublishedCheckpoint {
+            size: 0,
+            root: Hash::default(),
+            note: Vec::new(),
+        };
+        let shared = Arc::new(Shared {
+            store,
+            signer,
+            config,
+            published: RwLock::new(Arc::new(placeholder)),
+            pending_entries: AtomicUsize::new(0),
+            pending_bytes: AtomicUsize::new(0),
+        });
+        match state.checkpoint {
+            Some(cp) if cp.size == state.size => {
+                let root = edge.root()?;
+                if cp.root != root {
+                    return Err(StoreError::Corrupt {
+                        what: format!(
+                            "checkpoint root {} differs from the tiles' root {root} at size {}",
+                            cp.root, cp.size
+                        ),
+                    }
+                    .into());
+                }
+                shared.set_published(cp);
+            }
+            _ => {
+                shared.publish(&edge)?;
+            }
+        }
+        let (sender, receiver) = sync_channel(shared.config.pool_entries);
+        let thread_shared = Arc::clone(&shared);
+        let handle = std::thread::Builder::new()
+            .name("waxseal-sequencer".into())
+            .spawn(move || {
+                Sequencer {
+                    shared: thread_shared,
+                    edge: Some(edge),
+                }
+                .run(&receiver)
+            })
+            .map_err(|e| StoreError::Io {
+                op: "start the sequencer thread",
+                message: e.to_string(),
+            })?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                sender,
+                shared,
+                _joiner: Joiner(Some(handle)),
+            }),
+        })
+    }
+
+    fn shared(&self) -> &Shared {
+        &self.inner.shared
+    }
+
+    /// Queues an entry. The returned [`PendingAppend`] resolves once the entry is durable and a
+    /// checkpoint covering it is published.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::EntryTooLarge`] over 65,535 bytes; [`Error::Pushback`] when the pool is full;
+    /// [`Error::Closed`] after shutdown.
+    pub fn append(&self, entry: Vec<u8>) -> Result<PendingAppend, Error> {
+        if entry.len() > MAX_ENTRY_SIZE {
+            return Err(Error::EntryTooLarge {
+                len: entry.len(),
+                max: MAX_ENTRY_SIZE,
+            });
+        }
+        let shared = self.shared();
+        let len = entry.len();
+        let bytes = shared.pending_bytes.fetch_add(len, Ordering::AcqRel) + len;
+        if bytes > shared.config.pool_bytes {
+            shared.pending_bytes.fetch_sub(len, Ordering::AcqRel);
+            return Err(self.pushback());
+        }
+        let (reply, receiver) = channel();
+        shared.pending_entries.fetch_add(1, Ordering::AcqRel);
+        match self.inner.sender.try_send(Pending { entry, reply }) {
+            Ok(()) => Ok(receiver),
+            Err(e) => {
+                shared.pending_entries.fetch_sub(1, Ordering::AcqRel);
+                shared.pending_bytes.fetch_sub(len, Ordering::AcqRel);
+                Err(match e {
+                    TrySendError::Full(_) => self.pushback(),
+                    TrySendError::Disconnected(_) => Error::Closed,
+                })
+            }
+        }
+    }
+
+    fn pushback(&self) -> Error {
+        let shared = self.shared();
+        let pending = shared.pending_entries.load(Ordering::Acquire);
+        // Roughly the time to drain the pool at one batch per commit, at least a second:
+        // Retry-After has whole-second resolution.
+        Error::Pushback {
+            pending,
+            retry_after: Duration::from_secs(1),
+        }
+    }
+
+    /// Entries waiting to be sequenced.
+    pub fn pending(&self) -> usize {
+        self.shared().pending_entries.load(Ordering::Acquire)
+    }
+
+    /// The latest published checkpoint.
+    pub fn checkpoint(&self) -> Arc<PublishedCheckpoint> {
+        self.shared().published()
+    }
+
+    /// The log's configuration.
+    pub fn config(&self) -> &Config {
+        &self.shared().config
+    }
+
+    fn check_published(&self, size: u64) -> Result<(), Error> {
+        let published = self.checkpoint().size;
+        if size > published {
+            return Err(Error::SizeNotPublished { size, published });
+        }
+        Ok(())
+    }
+
+    /// The entry at `index` of the published tree.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IndexOutOfRange`] beyond the published tree; store failures.
+    pub fn entry(&self, index: u64) -> Result<Vec<u8>, Error> {
+        let size = self.checkpoint().size;
+        if index >= size {
+            return Err(Error::IndexOutOfRange { index, size });
+        }
+        let bundle = self.read_bundle(index / TILE_WIDTH)?;
+        let position = (index % TILE_WIDTH) as usize;
+        bundle
+            .entries()
+            .get(position)
+            .map(|e| e.to_vec())
+            .ok_or_else(|| {
+                StoreError::Corrupt {
+                    what: format!("entry bundle {} lacks entry {index}", index / TILE_WIDTH),
+                }
+                .into()
+            })
+    }
+
+    /// When the entry at `index` was sequenced, in milliseconds since the Unix epoch.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IndexOutOfRange`] beyond the published tree; store failures.
+    pub fn entry_time(&self, index: u64) -> Result<u64, Error> {
+        let size = self.checkpoint().size;
+        if index >= size {
+            return Err(Error::IndexOutOfRange { index, size });
+        }
+        self.shared().store.entry_time(index)?.ok_or_else(|| {
+            StoreError::Corrupt {
+                what: format!("no batch records entry {index}"),
+            }
+            .into()
+        })
+    }
+
+    fn read_bundle(&self, index: u64) -> Result<EntryBundle, Error> {
+        let bytes = self
+            .shared()
+            .store
+            .read_bundle(index)?
+            .ok_or_else(|| StoreError::Corrupt {
+                what: format!("entry bundle {index} is missing"),
+            })?;
+        Ok(EntryBundle::parse(&bytes).map_err(|e| StoreError::Corrupt {
+            what: format!("entry bundle {index}: {e}"),
+        })?)
+    }
+
+    /// The bytes of hash tile `level/index` as of the published tree, `width` hashes wide
+    /// (`None` = as wide as the published tree has it). `Ok(None)` if the published tree has no
+    /// such tile or not that wide a version of it.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    pub fn tile(
+        &self,
+        level: u8,
+        index: u64,
+        width: Option<u16>,
+    ) -> Result<Option<Vec<u8>>, Error> {
+        let size = self.checkpoint().size;
+        let Some(available) = waxseal_tiles::tile_width_at(level, index, size) else {
+            return Ok(None);
+        };
+        let width = width.unwrap_or(available);
+        if width > available {
+            return Ok(None);
+        }
+        let tile = self.read_tile(level, index)?;
+        let tile = tile.truncated(width).map_err(|e| StoreError::Corrupt {
+            what: format!("tile {level}/{index}: {e}"),
+        })?;
+        Ok(Some(tile.to_bytes()))
+    }
+
+    /// The bytes of entry bundle `index` as of the published tree, `width` entries wide
+    /// (`None` = as wide as the published tree has it). `Ok(None)` if there is no such bundle.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    pub fn bundle(&self, index: u64, width: Option<u16>) -> Result<Option<Vec<u8>>, Error> {
+        let size = self.checkpoint().size;
+        let Some(available) = waxseal_tiles::bundle_width_at(index, size) else {
+            return Ok(None);
+        };
+        let width = width.unwrap_or(available);
+        if width > available {
+            return Ok(None);
+        }
+        let bundle = self.read_bundle(index)?;
+        let bundle = bundle.truncated(width).map_err(|e| StoreError::Corrupt {
+            what: format!("entry bundle {index}: {e}"),
+        })?;
+        Ok(Some(bundle.to_bytes()))
+    }
+
+    fn read_tile(&self, level: u8, index: u64) -> Result<HashTile, StoreError> {
+        let bytes = self
+            .shared()
+            .store
+            .read_tile(level, index)?
+            .ok_or_else(|| StoreError::Corrupt {
+                what: format!("tile {level}/{index} is missing"),
+            })?;
+        HashTile::parse(&bytes).map_err(|e| StoreError::Corrupt {
+            what: format!("tile {level}/{index}: {e}"),
+        })
+    }
+
+    fn hash_reader(&self, size: u64) -> TileHashReader<StoreTiles<'_>> {
+        TileHashReader::new(size, StoreTiles { log: self })
+    }
+
+    /// The root hash of the tree at `size` (at most the published size).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SizeNotPublished`]; store failures.
+    pub fn root(&self, size: u64) -> Result<Hash, Error> {
+        self.check_published(size)?;
+        waxseal_merkle::tree_root(size, &self.hash_reader(size)).map_err(proof_error)
+    }
+
+    /// The inclusion proof of the entry at `index` in the tree at `size`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SizeNotPublished`], [`Error::IndexOutOfRange`]; store failures.
+    pub fn prove_inclusion(&self, index: u64, size: u64) -> Result<Vec<Hash>, Error> {
+        self.check_published(size)?;
+        if index >= size {
+            return Err(Error::IndexOutOfRange { index, size });
+        }
+        waxseal_merkle::prove_inclusion(index, size, &self.hash_reader(size)).map_err(proof_error)
+    }
+
+    /// The consistency proof from the tree at `size1` to the tree at `size2`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SizeNotPublished`], [`Error::SizeOrder`]; store failures.
+    pub fn prove_consistency(&self, size1: u64, size2: u64) -> Result<Vec<Hash>, Error> {
+        self.check_published(size2)?;
+        if size1 > size2 {
+            return Err(Error::SizeOrder { size1, size2 });
+        }
+        waxseal_merkle::prove_consistency(size1, size2, &self.hash_reader(size2))
+            .map_err(proof_error)
+    }
+
+    /// The index of an entry already in the published log, by its contents.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    pub fn find(&self, entry: &[u8]) -> Result<Option<u64>, Error> {
+        let size = self.checkpoint().size;
+        let found = self.shared().store.lookup(&[leaf_hash(entry)])?;
+        Ok(found
+            .into_iter()
+            .next()
+            .flatten()
+            .filter(|&index| index < size))
+    }
+}
+
+fn proof_error(
+    e: waxseal_merkle::ProveError<waxseal_tiles::TileHashReaderError<StoreError>>,
+) -> Error {
+    match e {
+        waxseal_merkle::ProveError::IndexOutOfRange { index, size } => {
+            Error::IndexOutOfRange { index, size }
+        }
+        waxseal_merkle::ProveError::SizeOrder { size1, size2 } => Error::SizeOrder { size1, size2 },
+        other => StoreError::Corrupt {
+            what: format!("couldn't build a proof: {other}"),
+        }
+        .into(),
+    }
+}
+
+/// Tiles read from the store for proofs.
+#[derive(Debug)]
+struct StoreTiles<'a> {
+    log: &'a Log,
+}
+
+impl TileReader for StoreTiles<'_> {
+    type Error = StoreError;
+
+    fn read_tile(&self, level: u8, index: u64, _width: u16) -> Result<HashTile, StoreError> {
+        self.log.read_tile(level, index)
+    }
+}
+
+/// The single writer: takes batches from the pool, makes them durable, publishes checkpoints.
+struct Sequencer {
+    shared: Arc<Shared>,
+    /// `None` after a failed write: the in-memory edge may be ahead of the store, so it is
+    /// reloaded before the next batch.
+    edge: Option<Edge>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Sequencer {
+    fn run(mut self, receiver: &Receiver<Pending>) {
+        let max = self.shared.config.batch_max_entries;
+        let max_age = self.shared.config.batch_max_age;
+        while let Ok(first) = receiver.recv() {
+            let mut batch = vec![first];
+            while batch.len() < max {
+                match receiver.try_recv() {
+                    Ok(p) => batch.push(p),
+                    Err(_) => break,
+                }
+            }
+            let deadline = Instant::now() + max_age;
+            while batch.len() < max {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                match receiver.recv_timeout(left) {
+                    Ok(p) => batch.push(p),
+                    Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+                }
+            }
+            let bytes: usize = batch.iter().map(|p| p.entry.len()).sum();
+            self.shared
+                .pending_entries
+                .fetch_sub(batch.len(), Ordering::AcqRel);
+            self.shared.pending_bytes.fetch_sub(bytes, Ordering::AcqRel);
+            self.sequence(batch);
+        }
+    }
+
+    fn sequence(&mut self, batch: Vec<Pending>) {
+        match self.try_sequence(&batch) {
+            Ok(results) => {
+                for (pending, result) in batch.into_iter().zip(results) {
+                    pending.reply.send(Ok(result));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, entries = batch.len(), "log batch failed");
+                let cause = Arc::new(e);
+                for pending in batch {
+                    pending.reply.send(Err(Error::BatchFailed {
+                        cause: Arc::clone(&cause),
+                    }));
+                }
+            }
+        }
+    }
+
+    fn reload(&mut self) -> Result<&mut Edge, Error> {
+        if self.edge.is_none() {
+            let state = self.shared.store.load()?;
+            let edge = Edge::load(self.shared.store.as_ref(), state.size)?;
+            match state.checkpoint {
+                Some(cp) if cp.size == edge.size() => {
+                    self.shared.set_published(cp);
+                }
+                _ => {
+                    self.shared.publish(&edge)?;
+                }
+            }
+            self.edge = Some(edge);
+        }
+        // Just set above when it was None.
+        self.edge.as_mut().ok_or(Error::Closed)
+    }
+
+    fn try_sequence(&mut self, batch: &[Pending]) -> Result<Vec<Appended>, Error> {
+        let shared = Arc::clone(&self.shared);
+        let edge = self.reload()?;
+        let keys: Vec<Hash> = batch.iter().map(|p| leaf_hash(&p.entry)).collect();
+        let found = shared.store.lookup(&keys)?;
+
+        let start = edge.size();
+        let mut update = Integration {
+            start,
+            size: start,
+            time_ms: now_ms(),
+            ..Integration::default()
+        };
+        let mut in_batch: HashMap<Hash, u64> = HashMap::new();
+        let mut assigned = Vec::with_capacity(batch.len());
+        let mut fresh = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            if let Some(index) = found[i].or_else(|| in_batch.get(key).copied()) {
+                assigned.push((index, true));
+            } else {
+                let index = start + fresh.len() as u64;
+                in_batch.insert(*key, index);
+                update.dedup.push((*key, index));
+                fresh.push(i);
+                assigned.push((index, false));
+            }
+        }
+
+        let checkpoint = if fresh.is_empty() && shared.published().size == start {
+            shared.published()
+        } else {
+            if !fresh.is_empty() {
+                edge.append(
+                    fresh.iter().map(|&i| batch[i].entry.as_slice()),
+                    &mut update,
+                );
+                if let Err(e) = shared.store.integrate(&update) {
+                    self.edge = None;
+                    return Err(e.into());
+                }
+            }
+            let edge = self.edge.as_ref().ok_or(Error::Closed)?;
+            shared.publish(edge)?
+        };
+        Ok(assigned
+            .into_iter()
+            .map(|(index, duplicate)| Appended {
+                index,
+                duplicate,
+                checkpoint: Arc::clone(&checkpoint),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,114 @@
+//! The storage contract of the log engine.
+
+use waxseal_merkle::Hash;
+
+use crate::error::StoreError;
+
+/// What a store holds about the tree when the engine opens it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StoredState {
+    /// The number of integrated entries (tiles and bundles cover exactly this many).
+    pub size: u64,
+    /// The latest published checkpoint, a signed note, if any.
+    pub checkpoint: Option<PublishedCheckpoint>,
+}
+
+/// A signed checkpoint as stored and served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedCheckpoint {
+    /// The tree size it commits to.
+    pub size: u64,
+    /// The root hash it commits to.
+    pub root: Hash,
+    /// The signed note bytes (C2SP tlog-checkpoint).
+    pub note: Vec<u8>,
+}
+
+/// One sequenced batch, to be made durable in a single atomic step.
+#[derive(Debug, Clone, Default)]
+pub struct Integration {
+    /// The tree size before the batch; the store's current size.
+    pub start: u64,
+    /// The tree size after the batch.
+    pub size: u64,
+    /// Hash tiles that changed, as `(level, index, bytes)`; each replaces any earlier (narrower)
+    /// version of the same tile.
+    pub tiles: Vec<(u8, u64, Vec<u8>)>,
+    /// Entry bundles that changed, as `(index, bytes)`; each replaces any earlier version.
+    pub bundles: Vec<(u64, Vec<u8>)>,
+    /// New deduplication keys (entry leaf hashes) and the index each was logged at.
+    pub dedup: Vec<(Hash, u64)>,
+    /// When the batch was sequenced, in milliseconds since the Unix epoch.
+    pub time_ms: u64,
+}
+
+/// Durable storage for one log.
+///
+/// The engine has a single writer (its sequencer) and many readers. Implementations MUST be safe
+/// to call from several threads at once; readers MUST see either all or none of an
+/// [`Integration`] or a publication.
+///
+/// Durability: when [`Store::integrate`] or [`Store::publish`] returns `Ok`, the change MUST
+/// survive a crash of the process or of the machine (fsync or equivalent). When they return
+/// `Err`, the change MAY or MAY NOT have been made; the engine then MUST NOT acknowledge the
+/// entries involved and re-reads the state with [`Store::load`] before writing again.
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Reads the tree size and the latest checkpoint.
+    ///
+    /// # Errors
+    ///
+    /// Backend failures.
+    fn load(&self) -> Result<StoredState, StoreError>;
+
+    /// Looks up deduplication keys; returns the index each key was logged at, if any.
+    ///
+    /// The result MUST have one element per key, in order. It MUST reflect every successful
+    /// [`Store::integrate`].
+    ///
+    /// # Errors
+    ///
+    /// Backend failures.
+    fn lookup(&self, keys: &[Hash]) -> Result<Vec<Option<u64>>, StoreError>;
+
+    /// Makes a batch durable, atomically: tiles, bundles, deduplication keys, batch time and the
+    /// new tree size all become visible together, or none do.
+    ///
+    /// It MUST fail with [`StoreError::SizeMismatch`], changing nothing, when `update.start` is
+    /// not the stored size: that is the only guard against two sequencers.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::SizeMismatch`] and backend failures.
+    fn integrate(&self, update: &Integration) -> Result<(), StoreError>;
+
+    /// Makes a checkpoint the latest published one, durably.
+    ///
+    /// It MUST fail, changing nothing, if the checkpoint's size is larger than the integrated
+    /// size or smaller than the latest published size: published checkpoints never go back.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::SizeMismatch`] and backend failures.
+    fn publish(&self, checkpoint: &PublishedCheckpoint) -> Result<(), StoreError>;
+
+    /// Reads the latest version of hash tile `(level, index)`: the widest one written.
+    ///
+    /// # Errors
+    ///
+    /// Backend failures.
+    fn read_tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Reads the latest version of entry bundle `index`.
+    ///
+    /// # Errors
+    ///
+    /// Backend failures.
+    fn read_bundle(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// When the entry at `index` was sequenced (milliseconds since the epoch), if it exists.
+    ///
+    /// # Errors
+    ///
+    /// Backend failures.
+    fn entry_time(&self, index: u64) -> Result<Option<u64>, StoreError>;
+}

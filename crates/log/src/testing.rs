@@ -1,0 +1,197 @@
+//! Test support: an in-memory [`Store`] whose operations can be made to fail on demand, in the
+//! two ways a real backend fails: the write did not happen, or it happened but the caller was
+//! told it failed (a timeout after the commit, a lost reply).
+//!
+//! Used by this crate's tests and by crates built on the engine; not for production.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use waxseal_merkle::Hash;
+
+use crate::error::StoreError;
+use crate::store::{Integration, PublishedCheckpoint, Store, StoredState};
+
+/// A store operation that can be made to fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Operation {
+    /// [`Store::integrate`].
+    Integrate,
+    /// [`Store::load`].
+    Load,
+    /// [`Store::lookup`].
+    Lookup,
+    /// [`Store::publish`].
+    Publish,
+    /// [`Store::read_bundle`].
+    ReadBundle,
+    /// [`Store::read_tile`].
+    ReadTile,
+}
+
+impl Operation {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Integrate => "integrate",
+            Self::Load => "load",
+            Self::Lookup => "lookup",
+            Self::Publish => "publish",
+            Self::ReadBundle => "read_bundle",
+            Self::ReadTile => "read_tile",
+        }
+    }
+}
+
+/// How an injected failure behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Failure {
+    /// The operation fails and changes nothing.
+    NotPersisted,
+    /// The operation takes effect, then reports failure.
+    PersistedAnyway,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    size: u64,
+    checkpoint: Option<PublishedCheckpoint>,
+    tiles: HashMap<(u8, u64), Vec<u8>>,
+    bundles: HashMap<u64, Vec<u8>>,
+    dedup: HashMap<Hash, u64>,
+    batches: BTreeMap<u64, (u64, u64)>,
+}
+
+/// An in-memory [`Store`] with failure injection.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+    faults: Mutex<VecDeque<(Operation, Failure)>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes the next call of `operation` fail as `failure` says. Queued faults fire in order.
+    pub fn fail_next(&self, operation: Operation, failure: Failure) {
+        lock(&self.faults).push_back((operation, failure));
+    }
+
+    /// Faults queued but not yet fired.
+    pub fn pending_faults(&self) -> usize {
+        lock(&self.faults).len()
+    }
+
+    /// Takes the queued fault for `operation`, if it is next in line for that operation.
+    fn fault(&self, operation: Operation) -> Option<Failure> {
+        let mut faults = lock(&self.faults);
+        let position = faults.iter().position(|(op, _)| *op == operation)?;
+        faults.remove(position).map(|(_, failure)| failure)
+    }
+
+    fn inject<T>(
+        &self,
+        operation: Operation,
+        apply: impl FnOnce(&mut State) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let fault = self.fault(operation);
+        if fault == Some(Failure::NotPersisted) {
+            return Err(StoreError::Injected {
+                op: operation.name(),
+            });
+        }
+        let result = apply(&mut lock(&self.state))?;
+        match fault {
+            Some(_) => Err(StoreError::Injected {
+                op: operation.name(),
+            }),
+            None => Ok(result),
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Store for MemoryStore {
+    fn load(&self) -> Result<StoredState, StoreError> {
+        self.inject(Operation::Load, |s| {
+            Ok(StoredState {
+                size: s.size,
+                checkpoint: s.checkpoint.clone(),
+            })
+        })
+    }
+
+    fn lookup(&self, keys: &[Hash]) -> Result<Vec<Option<u64>>, StoreError> {
+        self.inject(Operation::Lookup, |s| {
+            Ok(keys.iter().map(|k| s.dedup.get(k).copied()).collect())
+        })
+    }
+
+    fn integrate(&self, update: &Integration) -> Result<(), StoreError> {
+        self.inject(Operation::Integrate, |s| {
+            if s.size != update.start {
+                return Err(StoreError::SizeMismatch {
+                    expected: update.start,
+                    stored: s.size,
+                });
+            }
+            for (level, index, data) in &update.tiles {
+                s.tiles.insert((*level, *index), data.clone());
+            }
+            for (index, data) in &update.bundles {
+                s.bundles.insert(*index, data.clone());
+            }
+            for (key, index) in &update.dedup {
+                s.dedup.insert(*key, *index);
+            }
+            if update.size > update.start {
+                s.batches
+                    .insert(update.size, (update.start, update.time_ms));
+            }
+            s.size = update.size;
+            Ok(())
+        })
+    }
+
+    fn publish(&self, checkpoint: &PublishedCheckpoint) -> Result<(), StoreError> {
+        self.inject(Operation::Publish, |s| {
+            let published = s.checkpoint.as_ref().map_or(0, |c| c.size);
+            if checkpoint.size > s.size || checkpoint.size < published {
+                return Err(StoreError::SizeMismatch {
+                    expected: checkpoint.size,
+                    stored: s.size,
+                });
+            }
+            s.checkpoint = Some(checkpoint.clone());
+            Ok(())
+        })
+    }
+
+    fn read_tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inject(Operation::ReadTile, |s| {
+            Ok(s.tiles.get(&(level, index)).cloned())
+        })
+    }
+
+    fn read_bundle(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inject(Operation::ReadBundle, |s| {
+            Ok(s.bundles.get(&index).cloned())
+        })
+    }
+
+    fn entry_time(&self, index: u64) -> Result<Option<u64>, StoreError> {
+        let s = lock(&self.state);
+        Ok(s.batches
+            .range(index + 1..)
+            .next()
+            .filter(|(_, (start, _))| *start <= index)
+            .map(|(_, (_, t))| *t))
+    }
+}

@@ -1,0 +1,15 @@
+//! waxseal-log integration tests.
+//!
+//! - `harness`: a log over an in-memory or SQLite store, recording every checkpoint it signs,
+//!   with `check()` (the `check_log` invariant plus consistency of every signed checkpoint)
+//!   run after each step;
+//! - `engine`: appends, deduplication, reads, tiles, proofs, pushback, reopening;
+//! - `faults`: every store write failing twice, "not persisted" and "persisted anyway";
+//! - `crash`: SIGKILL a process that appends in a loop, restart, verify what was acknowledged.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod crash;
+mod engine;
+mod faults;
+mod harness;
