@@ -76,12 +76,16 @@ pub struct Appended {
     /// The same entry was already in the log (or earlier in the same batch); `index` is the
     /// first one.
     pub duplicate: bool,
+    /// When the entry was sequenced (its first sequencing, for a duplicate), in milliseconds
+    /// since the Unix epoch.
+    pub time_ms: u64,
     /// A published checkpoint whose tree contains the entry.
     pub checkpoint: Arc<PublishedCheckpoint>,
 }
 
 struct Pending {
     entry: Vec<u8>,
+    terms: Vec<Vec<u8>>,
     reply: Reply,
 }
 
@@ -245,6 +249,21 @@ impl Log {
     /// [`Error::EntryTooLarge`] over 65,535 bytes; [`Error::Pushback`] when the pool is full;
     /// [`Error::Closed`] after shutdown.
     pub fn append(&self, entry: Vec<u8>) -> Result<PendingAppend, Error> {
+        self.append_with_terms(entry, Vec::new())
+    }
+
+    /// Like [`Log::append`], and indexes the entry under search `terms` (opaque keys the caller
+    /// defines, such as an artifact digest or a signer's identity) in the same durable commit.
+    /// Terms of a duplicate are not added again.
+    ///
+    /// # Errors
+    ///
+    /// As [`Log::append`].
+    pub fn append_with_terms(
+        &self,
+        entry: Vec<u8>,
+        terms: Vec<Vec<u8>>,
+    ) -> Result<PendingAppend, Error> {
         if entry.len() > MAX_ENTRY_SIZE {
             return Err(Error::EntryTooLarge {
                 len: entry.len(),
@@ -252,7 +271,7 @@ impl Log {
             });
         }
         let shared = self.shared();
-        let len = entry.len();
+        let len = entry.len() + terms.iter().map(Vec::len).sum::<usize>();
         let bytes = shared.pending_bytes.fetch_add(len, Ordering::AcqRel) + len;
         if bytes > shared.config.pool_bytes {
             shared.pending_bytes.fetch_sub(len, Ordering::AcqRel);
@@ -260,7 +279,11 @@ impl Log {
         }
         let (reply, receiver) = channel();
         shared.pending_entries.fetch_add(1, Ordering::AcqRel);
-        match self.inner.sender.try_send(Pending { entry, reply }) {
+        match self.inner.sender.try_send(Pending {
+            entry,
+            terms,
+            reply,
+        }) {
             Ok(()) => Ok(receiver),
             Err(e) => {
                 shared.pending_entries.fetch_sub(1, Ordering::AcqRel);
@@ -466,6 +489,18 @@ impl Log {
             .map_err(proof_error)
     }
 
+    /// Entries of the published log indexed under `term`, ascending, at most `limit`.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    pub fn search(&self, term: &[u8], limit: usize) -> Result<Vec<u64>, Error> {
+        let size = self.checkpoint().size;
+        let mut found = self.shared().store.search(term, limit)?;
+        found.retain(|&index| index < size);
+        Ok(found)
+    }
+
     /// The index of an entry already in the published log, by its contents.
     ///
     /// # Errors
@@ -548,7 +583,10 @@ impl Sequencer {
                     Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
                 }
             }
-            let bytes: usize = batch.iter().map(|p| p.entry.len()).sum();
+            let bytes: usize = batch
+                .iter()
+                .map(|p| p.entry.len() + p.terms.iter().map(Vec::len).sum::<usize>())
+                .sum();
             self.shared
                 .pending_entries
                 .fetch_sub(batch.len(), Ordering::AcqRel);
@@ -611,14 +649,20 @@ impl Sequencer {
         let mut assigned = Vec::with_capacity(batch.len());
         let mut fresh = Vec::new();
         for (i, key) in keys.iter().enumerate() {
-            if let Some(index) = found[i].or_else(|| in_batch.get(key).copied()) {
-                assigned.push((index, true));
+            if let Some(index) = found[i] {
+                let time = shared.store.entry_time(index)?.unwrap_or(0);
+                assigned.push((index, true, time));
+            } else if let Some(&index) = in_batch.get(key) {
+                assigned.push((index, true, update.time_ms));
             } else {
                 let index = start + fresh.len() as u64;
                 in_batch.insert(*key, index);
                 update.dedup.push((*key, index));
+                update
+                    .terms
+                    .extend(batch[i].terms.iter().map(|t| (t.clone(), index)));
                 fresh.push(i);
-                assigned.push((index, false));
+                assigned.push((index, false, update.time_ms));
             }
         }
 
@@ -640,9 +684,10 @@ impl Sequencer {
         };
         Ok(assigned
             .into_iter()
-            .map(|(index, duplicate)| Appended {
+            .map(|(index, duplicate, time_ms)| Appended {
                 index,
                 duplicate,
+                time_ms,
                 checkpoint: Arc::clone(&checkpoint),
             })
             .collect())

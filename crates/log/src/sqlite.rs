@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS tiles (key INTEGER PRIMARY KEY, data BLOB NOT NULL);
 -- Latest version of each entry bundle.
 CREATE TABLE IF NOT EXISTS bundles (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS dedup (key BLOB PRIMARY KEY, idx INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS terms (term BLOB NOT NULL, idx INTEGER NOT NULL,
+    PRIMARY KEY (term, idx)) WITHOUT ROWID;
 -- One row per sequenced batch: entries [start_size, end_size) were sequenced at time_ms.
 CREATE TABLE IF NOT EXISTS batches (end_size INTEGER PRIMARY KEY, start_size INTEGER NOT NULL,
     time_ms INTEGER NOT NULL);
@@ -246,6 +248,13 @@ impl Store for SqliteStore {
                     .execute(params![key.as_bytes(), to_i64(*index, "entry index")?])
                     .map_err(sql("write a dedup key"))?;
             }
+            let mut term = tx
+                .prepare_cached("INSERT OR IGNORE INTO terms (term, idx) VALUES (?1, ?2)")
+                .map_err(sql("prepare a search-term write"))?;
+            for (key, index) in &update.terms {
+                term.execute(params![key, to_i64(*index, "entry index")?])
+                    .map_err(sql("write a search term"))?;
+            }
             if update.size > update.start {
                 tx.execute(
                     "INSERT INTO batches (end_size, start_size, time_ms) VALUES (?1, ?2, ?3)",
@@ -313,6 +322,23 @@ impl Store for SqliteStore {
                 .query_row([index], |r| r.get(0))
                 .optional()
                 .map_err(sql("read an entry bundle"))
+        })
+    }
+
+    fn search(&self, term: &[u8], limit: usize) -> Result<Vec<u64>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT idx FROM terms WHERE term = ?1 ORDER BY idx LIMIT ?2")
+                .map_err(sql("prepare a search"))?;
+            let rows = stmt
+                .query_map(params![term, limit], |r| r.get::<_, i64>(0))
+                .map_err(sql("search"))?;
+            rows.map(|r| {
+                r.map_err(sql("read a search result"))
+                    .and_then(|i| to_u64(i, "entry index"))
+            })
+            .collect()
         })
     }
 

@@ -38,6 +38,9 @@ pub struct Integration {
     pub bundles: Vec<(u64, Vec<u8>)>,
     /// New deduplication keys (entry leaf hashes) and the index each was logged at.
     pub dedup: Vec<(Hash, u64)>,
+    /// Search terms of the new entries (opaque keys chosen by the log's personality, such as
+    /// an artifact digest or a signer identity) and the index each term points to.
+    pub terms: Vec<(Vec<u8>, u64)>,
     /// When the batch was sequenced, in milliseconds since the Unix epoch.
     pub time_ms: u64,
 }
@@ -70,8 +73,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Backend failures.
     fn lookup(&self, keys: &[Hash]) -> Result<Vec<Option<u64>>, StoreError>;
 
-    /// Makes a batch durable, atomically: tiles, bundles, deduplication keys, batch time and the
-    /// new tree size all become visible together, or none do.
+    /// Makes a batch durable, atomically: tiles, bundles, deduplication keys, search terms, batch
+    /// time and the new tree size all become visible together, or none do.
     ///
     /// It MUST fail with [`StoreError::SizeMismatch`], changing nothing, when `update.start` is
     /// not the stored size: that is the only guard against two sequencers.
@@ -104,6 +107,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ///
     /// Backend failures.
     fn read_bundle(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// The indexes of entries indexed under `term`, ascending, at most `limit` of them.
+    ///
+    /// It MUST reflect every successful [`Store::integrate`].
+    ///
+    /// # Errors
+    ///
+    /// Backend failures.
+    fn search(&self, term: &[u8], limit: usize) -> Result<Vec<u64>, StoreError>;
 
     /// When the entry at `index` was sequenced (milliseconds since the epoch), if it exists.
     ///

@@ -60,6 +60,7 @@ struct State {
     tiles: HashMap<(u8, u64), Vec<u8>>,
     bundles: HashMap<u64, Vec<u8>>,
     dedup: HashMap<Hash, u64>,
+    terms: HashMap<Vec<u8>, Vec<u64>>,
     batches: BTreeMap<u64, (u64, u64)>,
 }
 
@@ -151,6 +152,13 @@ impl Store for MemoryStore {
             for (key, index) in &update.dedup {
                 s.dedup.insert(*key, *index);
             }
+            for (term, index) in &update.terms {
+                let indexes = s.terms.entry(term.clone()).or_default();
+                if !indexes.contains(index) {
+                    indexes.push(*index);
+                    indexes.sort_unstable();
+                }
+            }
             if update.size > update.start {
                 s.batches
                     .insert(update.size, (update.start, update.time_ms));
@@ -184,6 +192,14 @@ impl Store for MemoryStore {
         self.inject(Operation::ReadBundle, |s| {
             Ok(s.bundles.get(&index).cloned())
         })
+    }
+
+    fn search(&self, term: &[u8], limit: usize) -> Result<Vec<u64>, StoreError> {
+        let s = lock(&self.state);
+        Ok(s.terms
+            .get(term)
+            .map(|v| v.iter().take(limit).copied().collect())
+            .unwrap_or_default())
     }
 
     fn entry_time(&self, index: u64) -> Result<Option<u64>, StoreError> {

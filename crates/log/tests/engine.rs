@@ -253,6 +253,9 @@ impl Store for GatedStore {
     fn read_bundle(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
         self.inner.read_bundle(index)
     }
+    fn search(&self, term: &[u8], limit: usize) -> Result<Vec<u64>, StoreError> {
+        self.inner.search(term, limit)
+    }
     fn entry_time(&self, index: u64) -> Result<Option<u64>, StoreError> {
         self.inner.entry_time(index)
     }
@@ -357,4 +360,44 @@ fn async_callers_can_await_appends() {
         .block_on(async { t.log().append(b"async".to_vec()).unwrap().await })
         .unwrap();
     assert_eq!(appended.index, 0);
+}
+
+fn search_terms_case(t: &mut TestLog) {
+    let log = t.log().clone();
+    let a = log
+        .append_with_terms(b"a".to_vec(), vec![b"alice".to_vec(), b"sha:1".to_vec()])
+        .unwrap();
+    let b = log
+        .append_with_terms(b"b".to_vec(), vec![b"alice".to_vec()])
+        .unwrap();
+    let (a, b) = (a.wait().unwrap(), b.wait().unwrap());
+    // A duplicate's terms are not added.
+    let again = log
+        .append_with_terms(b"a".to_vec(), vec![b"mallory".to_vec()])
+        .unwrap()
+        .wait()
+        .unwrap();
+    assert!(again.duplicate && again.index == a.index);
+    assert_eq!(
+        again.time_ms, a.time_ms,
+        "a duplicate reports its first sequencing time"
+    );
+    let mut both = vec![a.index, b.index];
+    both.sort_unstable();
+    assert_eq!(log.search(b"alice", 10).unwrap(), both);
+    assert_eq!(log.search(b"alice", 1).unwrap(), &both[..1]);
+    assert_eq!(log.search(b"sha:1", 10).unwrap(), [a.index]);
+    assert!(log.search(b"mallory", 10).unwrap().is_empty());
+    assert!(log.search(b"nobody", 10).unwrap().is_empty());
+    t.acked.insert(a.index, b"a".to_vec());
+    t.acked.insert(b.index, b"b".to_vec());
+    t.check();
+}
+
+#[test]
+fn search_terms_index_new_entries() {
+    search_terms_case(&mut memory_log());
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("log.db")).unwrap());
+    search_terms_case(&mut TestLog::new(store, TestLog::fast_config()));
 }
