@@ -501,6 +501,22 @@ impl Log {
         Ok(found)
     }
 
+    /// The index of an entry of the published log, by its leaf hash (RFC 6962
+    /// `SHA-256(0x00 || entry)`).
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    pub fn find_leaf(&self, leaf: &Hash) -> Result<Option<u64>, Error> {
+        let size = self.checkpoint().size;
+        let found = self.shared().store.lookup(std::slice::from_ref(leaf))?;
+        Ok(found
+            .into_iter()
+            .next()
+            .flatten()
+            .filter(|&index| index < size))
+    }
+
     /// The index of an entry already in the published log, by its contents.
     ///
     /// # Errors

@@ -5,7 +5,7 @@
 //! Used by this crate's tests and by crates built on the engine; not for production.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use waxseal_merkle::Hash;
 
@@ -209,5 +209,74 @@ impl Store for MemoryStore {
             .next()
             .filter(|(_, (start, _))| *start <= index)
             .map(|(_, (_, t))| *t))
+    }
+}
+
+/// A [`MemoryStore`] whose integrations wait while the test holds its gate closed: a way to
+/// fill the pool deterministically and observe pushback.
+#[derive(Debug, Default)]
+pub struct GatedStore {
+    inner: MemoryStore,
+    closed: Mutex<bool>,
+    changed: Condvar,
+}
+
+impl GatedStore {
+    /// A store with the gate open.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes integrations wait.
+    pub fn close(&self) {
+        *lock(&self.closed) = true;
+    }
+
+    /// Lets waiting and future integrations through.
+    pub fn open(&self) {
+        *lock(&self.closed) = false;
+        self.changed.notify_all();
+    }
+}
+
+impl Store for GatedStore {
+    fn load(&self) -> Result<StoredState, StoreError> {
+        self.inner.load()
+    }
+
+    fn lookup(&self, keys: &[Hash]) -> Result<Vec<Option<u64>>, StoreError> {
+        self.inner.lookup(keys)
+    }
+
+    fn integrate(&self, update: &Integration) -> Result<(), StoreError> {
+        let mut closed = lock(&self.closed);
+        while *closed {
+            closed = self
+                .changed
+                .wait(closed)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        drop(closed);
+        self.inner.integrate(update)
+    }
+
+    fn publish(&self, checkpoint: &PublishedCheckpoint) -> Result<(), StoreError> {
+        self.inner.publish(checkpoint)
+    }
+
+    fn read_tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.read_tile(level, index)
+    }
+
+    fn read_bundle(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.read_bundle(index)
+    }
+
+    fn search(&self, term: &[u8], limit: usize) -> Result<Vec<u64>, StoreError> {
+        self.inner.search(term, limit)
+    }
+
+    fn entry_time(&self, index: u64) -> Result<Option<u64>, StoreError> {
+        self.inner.entry_time(index)
     }
 }

@@ -1,13 +1,11 @@
 //! The engine driven through its public API, with `check()` after every step.
 
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use waxseal_log::testing::MemoryStore;
-use waxseal_log::{
-    Config, Error, Integration, PublishedCheckpoint, SqliteStore, Store, StoreError, StoredState,
-};
-use waxseal_merkle::{Hash, MemoryTree, leaf_hash};
+use waxseal_log::testing::{GatedStore, MemoryStore};
+use waxseal_log::{Config, Error, SqliteStore, Store};
+use waxseal_merkle::{MemoryTree, leaf_hash};
 
 use crate::harness::{ORIGIN, TestLog, entries};
 
@@ -214,65 +212,14 @@ fn oversized_entries_are_refused() {
     t.check();
 }
 
-/// A store whose integrations wait until the test opens the gate.
-#[derive(Debug)]
-struct GatedStore {
-    inner: MemoryStore,
-    open: Mutex<bool>,
-    changed: Condvar,
-}
-
-impl GatedStore {
-    fn set(&self, open: bool) {
-        *self.open.lock().unwrap() = open;
-        self.changed.notify_all();
-    }
-}
-
-impl Store for GatedStore {
-    fn load(&self) -> Result<StoredState, StoreError> {
-        self.inner.load()
-    }
-    fn lookup(&self, keys: &[Hash]) -> Result<Vec<Option<u64>>, StoreError> {
-        self.inner.lookup(keys)
-    }
-    fn integrate(&self, update: &Integration) -> Result<(), StoreError> {
-        let mut open = self.open.lock().unwrap();
-        while !*open {
-            open = self.changed.wait(open).unwrap();
-        }
-        drop(open);
-        self.inner.integrate(update)
-    }
-    fn publish(&self, checkpoint: &PublishedCheckpoint) -> Result<(), StoreError> {
-        self.inner.publish(checkpoint)
-    }
-    fn read_tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        self.inner.read_tile(level, index)
-    }
-    fn read_bundle(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        self.inner.read_bundle(index)
-    }
-    fn search(&self, term: &[u8], limit: usize) -> Result<Vec<u64>, StoreError> {
-        self.inner.search(term, limit)
-    }
-    fn entry_time(&self, index: u64) -> Result<Option<u64>, StoreError> {
-        self.inner.entry_time(index)
-    }
-}
-
 #[test]
 fn full_pool_pushes_back_and_recovers() {
-    let store = Arc::new(GatedStore {
-        inner: MemoryStore::new(),
-        open: Mutex::new(true),
-        changed: Condvar::new(),
-    });
+    let store = Arc::new(GatedStore::new());
     let config = Config::new(ORIGIN)
         .with_pool(4, 1 << 20)
         .with_batch(1, Duration::ZERO);
     let t = TestLog::new(Arc::clone(&store) as Arc<dyn Store>, config);
-    store.set(false);
+    store.close();
     let log = t.log();
     // The sequencer takes the first entry and blocks in the store; four more fill the pool.
     let mut pending = vec![log.append(b"first".to_vec()).unwrap()];
@@ -284,7 +231,7 @@ fn full_pool_pushes_back_and_recovers() {
     }
     let err = log.append(b"one too many".to_vec()).unwrap_err();
     assert!(matches!(err, Error::Pushback { pending: 4, .. }), "{err}");
-    store.set(true);
+    store.open();
     let indexes: Vec<u64> = pending
         .into_iter()
         .map(|p| p.wait().unwrap().index)
@@ -296,16 +243,12 @@ fn full_pool_pushes_back_and_recovers() {
 
 #[test]
 fn byte_budget_pushes_back() {
-    let store = Arc::new(GatedStore {
-        inner: MemoryStore::new(),
-        open: Mutex::new(true),
-        changed: Condvar::new(),
-    });
+    let store = Arc::new(GatedStore::new());
     let config = Config::new(ORIGIN)
         .with_pool(1000, 100_000)
         .with_batch(1, Duration::ZERO);
     let t = TestLog::new(Arc::clone(&store) as Arc<dyn Store>, config);
-    store.set(false);
+    store.close();
     let log = t.log();
     let first = log.append(vec![1; 60_000]).unwrap();
     while log.pending() > 0 {
@@ -316,7 +259,7 @@ fn byte_budget_pushes_back() {
         log.append(vec![3; 60_000]),
         Err(Error::Pushback { .. })
     ));
-    store.set(true);
+    store.open();
     first.wait().unwrap();
     second.wait().unwrap();
     t.check();
