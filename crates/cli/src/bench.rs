@@ -298,3 +298,60 @@ fn rss_mb(field: &str) -> f64 {
         })
         .map_or(0.0, |kb| kb / 1024.0)
 }
+
+/// Arguments of `waxseal bench p256`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct P256Args {
+    /// Seconds to measure each figure.
+    #[arg(long, default_value_t = 2.0)]
+    seconds: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct P256Report {
+    p256_verifies_per_sec_1core: f64,
+    p256_verifies_per_sec_all_cores: f64,
+    cores: usize,
+}
+
+/// Verifies one P-256 signature over 32 bytes repeatedly on `threads` threads.
+fn p256_rate(threads: usize, seconds: f64) -> Result<f64> {
+    let key =
+        SigningKey::generate(Algorithm::EcdsaP256Sha256).context("couldn't generate a key")?;
+    let message = [7u8; 32];
+    let signature = key.sign(&message).context("couldn't sign")?;
+    let public = key.public_key();
+    let limit = Duration::from_secs_f64(seconds);
+    let start = Instant::now();
+    let total: u64 = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut n = 0u64;
+                    while start.elapsed() < limit {
+                        if public.verify(&message, &signature).is_ok() {
+                            n += 1;
+                        }
+                    }
+                    n
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+    });
+    Ok(total as f64 / start.elapsed().as_secs_f64())
+}
+
+pub(crate) fn run_p256(args: &P256Args) -> Result<()> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let report = P256Report {
+        p256_verifies_per_sec_1core: p256_rate(1, args.seconds)?,
+        p256_verifies_per_sec_all_cores: p256_rate(cores, args.seconds)?,
+        cores,
+    };
+    println!(
+        "{}",
+        serde_json::to_string(&report).context("couldn't encode the report")?
+    );
+    Ok(())
+}

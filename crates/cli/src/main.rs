@@ -24,7 +24,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the waxseal instance: the transparency log and its tlog-tiles read API.
+    /// Run the waxseal instance: Rekor v1 and v2 transparency logs, their tiles, metrics.
     Serve(ServeArgs),
     /// Measure performance on this machine.
     #[command(subcommand)]
@@ -39,7 +39,12 @@ struct ServeArgs {
     /// The address to listen on.
     #[arg(long, env = "WAXSEAL_LISTEN", default_value = "127.0.0.1:8700")]
     listen: SocketAddr,
-    /// The log's checkpoint origin (C2SP tlog-checkpoint), fixed at the first start.
+    /// The URL clients reach this instance at (default: http://<listen address>). Its host
+    /// names the logs' checkpoint signatures.
+    #[arg(long, env = "WAXSEAL_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// The Rekor v2 log's checkpoint origin (C2SP tlog-checkpoint), fixed at the first start
+    /// (default: the public URL's host).
     #[arg(long)]
     origin: Option<String>,
 }
@@ -49,6 +54,9 @@ enum BenchCommand {
     /// Durable append throughput, proof generation and memory of the log engine, against raw
     /// SHA-256 and the store's durable-commit rate measured in the same run.
     Log(bench::LogArgs),
+    /// The machine's ECDSA P-256 verification rate (the Rekor write ceiling), on one core and
+    /// on all cores.
+    P256(bench::P256Args),
 }
 
 fn main() -> ExitCode {
@@ -61,8 +69,14 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let result = match cli.command {
-        Command::Serve(args) => serve::run(&args.data_dir, args.listen, args.origin.as_deref()),
+        Command::Serve(args) => serve::run(&serve::Options {
+            data_dir: &args.data_dir,
+            listen: args.listen,
+            public_url: args.public_url.as_deref(),
+            origin: args.origin.as_deref(),
+        }),
         Command::Bench(BenchCommand::Log(args)) => bench::run_log(&args),
+        Command::Bench(BenchCommand::P256(args)) => bench::run_p256(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,50 +1,162 @@
 //! `waxseal serve`: opens the instance in a data directory and serves it.
+//!
+//! The data directory holds, created on first start: the Rekor v1 log (`rekor-v1.db`, ECDSA
+//! P-256 key `rekor-v1-key.pem`), the Rekor v2 log (`rekor-v2.db`, Ed25519 key
+//! `rekor-v2-key.pem`), their settings fixed at creation (origins, tree ID, creation time),
+//! and `trust/tlogs.json`: the trusted-root `tlogs[]` entries for both logs.
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::SystemTime;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use waxseal_crypto::Algorithm;
 use waxseal_log::{Config, Log, SqliteStore};
-use waxseal_note::Ed25519Signer;
+use waxseal_note::{Ed25519Signer, NoteSigner, RekorV1Signer};
+use waxseal_server::Metrics;
+use waxseal_server::rekor::{Rekor, V1Log, V2Log};
 
 use crate::datadir::DataDir;
 
-/// The origin of a new log unless `--origin` says otherwise.
-const DEFAULT_ORIGIN: &str = "localhost/waxseal";
+/// Options of `waxseal serve`.
+#[derive(Debug)]
+pub(crate) struct Options<'a> {
+    pub(crate) data_dir: &'a Path,
+    pub(crate) listen: SocketAddr,
+    /// The URL clients reach the instance at; default `http://<listen address>`.
+    pub(crate) public_url: Option<&'a str>,
+    /// The Rekor v2 log's origin (C2SP checkpoint origin), fixed at first start.
+    pub(crate) origin: Option<&'a str>,
+}
 
-pub(crate) fn run(data_dir: &Path, listen: SocketAddr, origin: Option<&str>) -> Result<()> {
-    let dir = DataDir::open(data_dir)?;
-    let origin = dir.fixed_setting("origin", origin, DEFAULT_ORIGIN)?;
-    let key = dir.key("log-ed25519.pem", Algorithm::Ed25519)?;
-    let signer =
-        Arc::new(Ed25519Signer::new(&origin, key).context("couldn't make the checkpoint signer")?);
-    let store =
-        Arc::new(SqliteStore::open(dir.path("log.db")).context("couldn't open the log store")?);
-    let log = Log::open(store, signer, Config::new(&origin)).context("couldn't open the log")?;
-    let checkpoint = log.checkpoint();
-    tracing::info!(origin = %origin, size = checkpoint.size, "log opened");
+/// `host[:port]` of an `http(s)://` URL.
+fn url_host(url: &str) -> Result<&str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .with_context(|| format!("public URL {url:?} must start with http:// or https://"))?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() {
+        bail!("public URL {url:?} has no host");
+    }
+    Ok(host)
+}
 
+fn open_log(dir: &DataDir, name: &str, signer: Arc<dyn NoteSigner>, origin: &str) -> Result<Log> {
+    let store = Arc::new(
+        SqliteStore::open(dir.path(&format!("{name}.db")))
+            .with_context(|| format!("couldn't open the {name} store"))?,
+    );
+    let log = Log::open(store, signer, Config::new(origin))
+        .with_context(|| format!("couldn't open the {name} log"))?;
+    // Sigstore clients mishandle index 0 and one-leaf trees (INTEROP §4): seed a new log.
+    if log.checkpoint().size == 0 {
+        let genesis = format!("{{\"waxseal\":\"genesis\",\"origin\":{origin:?}}}");
+        log.append(genesis.into_bytes())
+            .and_then(waxseal_log::PendingAppend::wait)
+            .with_context(|| format!("couldn't seed the {name} log"))?;
+    }
+    Ok(log)
+}
+
+fn rfc3339(time: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(time).to_string()
+}
+
+pub(crate) fn run(options: &Options<'_>) -> Result<()> {
+    let dir = DataDir::open(options.data_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("couldn't start the async runtime")?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(options.listen))
+        .with_context(|| format!("couldn't listen on {}", options.listen))?;
+    let local = listener
+        .local_addr()
+        .context("couldn't read the listening address")?;
+    let public_url = options.public_url.map_or_else(
+        || format!("http://{local}"),
+        |u| u.trim_end_matches('/').to_owned(),
+    );
+    let host = url_host(&public_url)?.to_owned();
+    let created = dir.fixed_setting("created", None, &rfc3339(SystemTime::now()))?;
+
+    // Rekor v1: ECDSA P-256, Rekor-flavoured checkpoints "<host> - <treeID>".
+    let tree_id: u64 = dir
+        .fixed_setting(
+            "rekor-v1-tree-id",
+            None,
+            &(u64::from_be_bytes(random8()?) >> 1).to_string(),
+        )?
+        .parse()
+        .context("rekor-v1-tree-id is not a number")?;
+    let v1_origin = dir.fixed_setting("rekor-v1-origin", None, &format!("{host} - {tree_id}"))?;
+    let v1_key = dir.key("rekor-v1-key.pem", Algorithm::EcdsaP256Sha256)?;
+    let v1_public = v1_key.public_key();
+    let v1_signer = Arc::new(
+        RekorV1Signer::new(
+            &host,
+            dir.key("rekor-v1-key.pem", Algorithm::EcdsaP256Sha256)?,
+        )
+        .context("couldn't make the v1 checkpoint signer")?,
+    );
+    let v1_log = open_log(&dir, "rekor-v1", v1_signer, &v1_origin)?;
+
+    // Rekor v2: Ed25519 C2SP checkpoints; the origin names the log and fixes its log ID.
+    let v2_origin = dir.fixed_setting("rekor-v2-origin", options.origin, &host)?;
+    let v2_key = dir.key("rekor-v2-key.pem", Algorithm::Ed25519)?;
+    let v2_public = v2_key.public_key();
+    let raw = v2_public
+        .raw_ed25519()
+        .context("the v2 key is not Ed25519")?;
+    let v2_log_id = waxseal_note::rekor_v2_log_id(&v2_origin, &raw);
+    let v2_signer = Arc::new(
+        Ed25519Signer::new(&v2_origin, v2_key).context("couldn't make the v2 checkpoint signer")?,
+    );
+    let v2_log = open_log(&dir, "rekor-v2", v2_signer, &v2_origin)?;
+
+    let metrics = Arc::new(Metrics::new());
+    let rekor = Rekor::new(
+        V1Log {
+            log: v1_log.clone(),
+            key: v1_key,
+            tree_id,
+        },
+        V2Log {
+            log: v2_log.clone(),
+            log_id: v2_log_id,
+        },
+        Arc::clone(&metrics),
+    );
+    write_trust(
+        &dir,
+        &public_url,
+        &created,
+        &rekor.v1_log_id(),
+        &v1_public,
+        &v2_log_id,
+        &v2_public,
+    )?;
+
+    println!("waxseal: serving at {public_url}/");
+    println!(
+        "waxseal: Rekor v1 log {v1_origin:?} ({} entries), API {public_url}/api/v1/",
+        v1_log.checkpoint().size
+    );
+    println!(
+        "waxseal: Rekor v2 log {v2_origin:?} ({} entries), API {public_url}/api/v2/",
+        v2_log.checkpoint().size
+    );
+    println!(
+        "waxseal: trusted-root tlogs in {}",
+        dir.path("trust/tlogs.json").display()
+    );
+    let app = waxseal_server::app(Arc::new(rekor), metrics);
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("couldn't listen on {listen}"))?;
-        let local = listener
-            .local_addr()
-            .context("couldn't read the listening address")?;
-        println!(
-            "waxseal: log {origin:?} ({} entries) at http://{local}/",
-            checkpoint.size
-        );
-        println!(
-            "waxseal: checkpoint at http://{local}/checkpoint, tiles under http://{local}/tile/"
-        );
-        let app = waxseal_server::tlog::router(log);
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await
@@ -52,24 +164,55 @@ pub(crate) fn run(data_dir: &Path, listen: SocketAddr, origin: Option<&str>) -> 
     })
 }
 
+fn random8() -> Result<[u8; 8]> {
+    let mut out = [0u8; 8];
+    waxseal_crypto::random_bytes(&mut out).context("couldn't draw a random tree ID")?;
+    Ok(out)
+}
+
+/// Writes `trust/tlogs.json`: the trusted-root `tlogs[]` entries of both logs (protobuf JSON).
+fn write_trust(
+    dir: &DataDir,
+    base_url: &str,
+    created: &str,
+    v1_log_id: &[u8; 32],
+    v1_key: &waxseal_crypto::PublicKey,
+    v2_log_id: &[u8; 32],
+    v2_key: &waxseal_crypto::PublicKey,
+) -> Result<()> {
+    let tlog = |key: &waxseal_crypto::PublicKey, log_id: &[u8; 32]| {
+        serde_json::json!({
+            "baseUrl": base_url,
+            "hashAlgorithm": "SHA2_256",
+            "publicKey": {
+                "rawBytes": BASE64.encode(key.spki_der()),
+                "keyDetails": key.key_details(),
+                "validFor": { "start": created },
+            },
+            "logId": { "keyId": BASE64.encode(log_id) },
+        })
+    };
+    let tlogs = serde_json::json!([tlog(v1_key, v1_log_id), tlog(v2_key, v2_log_id)]);
+    let trust = dir.path("trust");
+    std::fs::create_dir_all(&trust)
+        .with_context(|| format!("couldn't create {}", trust.display()))?;
+    let path = trust.join("tlogs.json");
+    let text = serde_json::to_string_pretty(&tlogs).context("couldn't encode tlogs.json")?;
+    std::fs::write(&path, text + "\n").with_context(|| format!("couldn't write {}", path.display()))
+}
+
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(_) => {
+            let _ = ctrl_c.await;
+            return;
         }
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term.recv() => {}
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
     tracing::info!("shutting down");
 }

@@ -64,7 +64,15 @@ fn first_start_creates_keys_and_serves_the_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let server = Server::start(&data, &["--origin", "example.test/log"]);
-    let key = data.join("log-ed25519.pem");
+    let key = data.join("rekor-v2-key.pem");
+    assert_eq!(
+        std::fs::metadata(data.join("rekor-v1-key.pem"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
     assert_eq!(
         std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
         0o600

@@ -1,4 +1,5 @@
-//! SHA-256 (FIPS 180-4), the one hash every Sigstore and C2SP structure here uses.
+//! SHA-256 (FIPS 180-4), the one hash every Sigstore and C2SP structure here uses, and SHA-384
+//! and SHA-512 for digests that signature algorithms bind to (ECDSA P-384 and P-521).
 
 use std::fmt;
 
@@ -7,6 +8,16 @@ use sha2::Digest as _;
 /// SHA-256 of `data`.
 pub fn sha256(data: &[u8]) -> [u8; 32] {
     sha2::Sha256::digest(data).into()
+}
+
+/// SHA-384 of `data`.
+pub fn sha384(data: &[u8]) -> [u8; 48] {
+    sha2::Sha384::digest(data).into()
+}
+
+/// SHA-512 of `data`.
+pub fn sha512(data: &[u8]) -> [u8; 64] {
+    sha2::Sha512::digest(data).into()
 }
 
 /// An incremental SHA-256, for inputs that arrive in pieces.
@@ -58,6 +69,21 @@ mod tests {
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
         ),
     ];
+
+    #[test]
+    fn sha384_and_sha512_known_answers() {
+        // FIPS 180-4 examples ("abc"), NIST CSRC SHA384.pdf and SHA512.pdf.
+        assert_eq!(
+            hex::encode(sha384(b"abc")),
+            "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed\
+             8086072ba1e7cc2358baeca134c825a7"
+        );
+        assert_eq!(
+            hex::encode(sha512(b"abc")),
+            "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a\
+             2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
+        );
+    }
 
     #[test]
     fn known_answers() {

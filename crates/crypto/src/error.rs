@@ -63,6 +63,15 @@ pub enum Error {
         /// The label found.
         actual: String,
     },
+    /// Prehashed verification was asked of a key that signs messages, not digests (Ed25519).
+    #[error("{algorithm} keys cannot verify a signature over a precomputed digest")]
+    PrehashUnsupported {
+        /// The key's algorithm.
+        algorithm: Algorithm,
+    },
+    /// The operating system's random number generator failed.
+    #[error("the system random number generator failed")]
+    RandomnessUnavailable,
     /// A signature did not verify under the key.
     #[error("{algorithm} signature did not verify")]
     SignatureInvalid {
@@ -82,6 +91,13 @@ pub enum Error {
         oid: String,
         /// The curve OID, dotted, or a description of the parameters.
         parameters: String,
+    },
+    /// A precomputed digest whose length names no supported hash (32, 48 or 64 bytes for
+    /// SHA-256, SHA-384 or SHA-512).
+    #[error("unsupported digest length of {len} bytes (expected 32, 48 or 64)")]
+    UnsupportedDigestLength {
+        /// The digest's length in bytes.
+        len: usize,
     },
     /// A Sigstore `PublicKeyDetails` name that this crate does not support.
     #[error("unsupported PublicKeyDetails {name:?}")]

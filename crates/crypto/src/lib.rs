@@ -8,15 +8,17 @@
 //! - Public keys as DER SubjectPublicKeyInfo ([RFC 5280 §4.1.2.7]; EC keys per [RFC 5480 §2],
 //!   Ed25519 per [RFC 8410 §4], RSA per [RFC 3279 §2.3.1]) and PEM ([RFC 7468 §13]):
 //!   [`PublicKey`], with verification of Ed25519 ([RFC 8032]), ECDSA with ASN.1 DER signatures
-//!   and RSA PKCS#1 v1.5 SHA-256 ([RFC 8017 §8.2]).
+//!   and RSA PKCS#1 v1.5 SHA-256 ([RFC 8017 §8.2]); and verification of ECDSA and RSA PKCS#1 v1.5
+//!   signatures over a precomputed SHA-256, SHA-384 or SHA-512 digest
+//!   ([`PublicKey::verify_prehashed`]).
 //! - Private keys as unencrypted PKCS#8 ([RFC 5208], [RFC 5958]) DER and PEM, generation and
 //!   signing: [`SigningKey`] (Ed25519 and ECDSA only).
 //! - PEM text encoding with Go's exact layout: [`pem`].
-//! - SHA-256: [`sha256`], [`Sha256`].
+//! - SHA-256: [`sha256`], [`Sha256`]; SHA-384 and SHA-512 ([FIPS 180-4]): [`sha384`], [`sha512`].
 //!
 //! What it does **not** do: X.509 certificates and chains (`waxseal-x509`), signed notes, key IDs
 //! and log IDs (`waxseal-note`), JWTs (`waxseal-oidc`), encrypted private keys, RSA signing,
-//! RSA-PSS, and prehashed signing or verification.
+//! RSA-PSS, prehashed signing, and Ed25519ph (RFC 8032 §5.1) verification.
 //!
 //! [common]: https://github.com/sigstore/protobuf-specs/blob/main/protos/sigstore_common.proto
 //! [RFC 5280 §4.1.2.7]: https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.7
@@ -28,6 +30,7 @@
 //! [RFC 8017 §8.2]: https://www.rfc-editor.org/rfc/rfc8017#section-8.2
 //! [RFC 5208]: https://www.rfc-editor.org/rfc/rfc5208
 //! [RFC 5958]: https://www.rfc-editor.org/rfc/rfc5958
+//! [FIPS 180-4]: https://nvlpubs.nist.gov/nistpubs/FIPS/NIST.FIPS.180-4.pdf
 //!
 //! ```
 //! use waxseal_crypto::{Algorithm, PublicKey, SigningKey};
@@ -50,12 +53,14 @@ mod digest;
 mod error;
 pub mod pem;
 mod public_key;
+mod random;
 mod signing_key;
 
 pub use algorithm::Algorithm;
-pub use digest::{Sha256, sha256};
+pub use digest::{Sha256, sha256, sha384, sha512};
 pub use error::Error;
 pub use public_key::PublicKey;
+pub use random::random_bytes;
 pub use signing_key::SigningKey;
 
 #[cfg(test)]

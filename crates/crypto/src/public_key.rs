@@ -156,6 +156,81 @@ impl PublicKey {
                 algorithm: self.algorithm,
             })
     }
+
+    /// Verifies `signature` over a digest computed elsewhere (a "prehashed" signature): ECDSA
+    /// (ASN.1 DER signature) on any of the three curves, or RSA PKCS#1 v1.5 (RFC 8017 §8.2.2,
+    /// whose `DigestInfo` names the hash).
+    ///
+    /// The hash is identified by the digest's length: 32 bytes is SHA-256, 48 SHA-384 and 64
+    /// SHA-512 (FIPS 180-4). Any of them is accepted with any curve, as Go's `ecdsa.VerifyASN1`
+    /// does (a longer digest is truncated to the curve order, SEC 1 §4.1.4 step 3); this is how
+    /// Rekor verifies `hashedrekord` signatures.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::PrehashUnsupported`] for Ed25519 keys (pure Ed25519 signs the message itself,
+    /// and Ed25519ph, RFC 8032 §5.1, is not supported), [`Error::UnsupportedDigestLength`] for
+    /// other digest lengths, [`Error::SignatureInvalid`] if the signature is malformed or does not
+    /// verify.
+    pub fn verify_prehashed(&self, digest: &[u8], signature: &[u8]) -> Result<(), Error> {
+        use aws_lc_rs::digest::{self as hash, Digest};
+
+        let algorithm = self.algorithm;
+        let (hash, verification): (&'static hash::Algorithm, &'static dyn VerificationAlgorithm) =
+            match (algorithm, digest.len()) {
+                (Algorithm::Ed25519, _) => return Err(Error::PrehashUnsupported { algorithm }),
+                (Algorithm::EcdsaP256Sha256, 32) => {
+                    (&hash::SHA256, &backend::ECDSA_P256_SHA256_ASN1)
+                }
+                (Algorithm::EcdsaP256Sha256, 48) => {
+                    (&hash::SHA384, &backend::ECDSA_P256_SHA384_ASN1)
+                }
+                (Algorithm::EcdsaP256Sha256, 64) => {
+                    (&hash::SHA512, &backend::ECDSA_P256_SHA512_ASN1)
+                }
+                (Algorithm::EcdsaP384Sha384, 32) => {
+                    (&hash::SHA256, &backend::ECDSA_P384_SHA256_ASN1)
+                }
+                (Algorithm::EcdsaP384Sha384, 48) => {
+                    (&hash::SHA384, &backend::ECDSA_P384_SHA384_ASN1)
+                }
+                (Algorithm::EcdsaP384Sha384, 64) => {
+                    (&hash::SHA512, &backend::ECDSA_P384_SHA512_ASN1)
+                }
+                (Algorithm::EcdsaP521Sha512, 32) => {
+                    (&hash::SHA256, &backend::ECDSA_P521_SHA256_ASN1)
+                }
+                (Algorithm::EcdsaP521Sha512, 48) => {
+                    (&hash::SHA384, &backend::ECDSA_P521_SHA384_ASN1)
+                }
+                (Algorithm::EcdsaP521Sha512, 64) => {
+                    (&hash::SHA512, &backend::ECDSA_P521_SHA512_ASN1)
+                }
+                (Algorithm::RsaPkcs1Sha256, 32) => {
+                    (&hash::SHA256, &backend::RSA_PKCS1_2048_8192_SHA256)
+                }
+                (Algorithm::RsaPkcs1Sha256, 48) => {
+                    (&hash::SHA384, &backend::RSA_PKCS1_2048_8192_SHA384)
+                }
+                (Algorithm::RsaPkcs1Sha256, 64) => {
+                    (&hash::SHA512, &backend::RSA_PKCS1_2048_8192_SHA512)
+                }
+                (_, len) => return Err(Error::UnsupportedDigestLength { len }),
+            };
+        let len = digest.len();
+        let digest = Digest::import_less_safe(digest, hash)
+            .map_err(|_| Error::UnsupportedDigestLength { len })?;
+        // The stored key was accepted by the backend for this key type at construction; only the
+        // hash bound to the verification algorithm differs here.
+        let parsed =
+            ParsedPublicKey::new(verification, &self.spki).map_err(|e| Error::KeyRejected {
+                algorithm,
+                reason: e.to_string(),
+            })?;
+        parsed
+            .verify_digest_sig(&digest, signature)
+            .map_err(|_| Error::SignatureInvalid { algorithm })
+    }
 }
 
 impl fmt::Debug for PublicKey {

@@ -578,3 +578,151 @@ proptest::proptest! {
         }
     }
 }
+
+/// The digest of `message` under the hash each signing algorithm binds.
+fn native_digest(algorithm: Algorithm, message: &[u8]) -> Vec<u8> {
+    match algorithm {
+        Algorithm::EcdsaP384Sha384 => crate::sha384(message).to_vec(),
+        Algorithm::EcdsaP521Sha512 => crate::sha512(message).to_vec(),
+        _ => sha256(message).to_vec(),
+    }
+}
+
+#[test]
+fn verifies_prehashed_ecdsa_with_each_curve() {
+    for algorithm in [
+        Algorithm::EcdsaP256Sha256,
+        Algorithm::EcdsaP384Sha384,
+        Algorithm::EcdsaP521Sha512,
+    ] {
+        let key = SigningKey::generate(algorithm).unwrap();
+        let signature = key.sign(b"artifact").unwrap();
+        let public = key.public_key();
+        let digest = native_digest(algorithm, b"artifact");
+        public.verify_prehashed(&digest, &signature).unwrap();
+        let mut wrong = digest.clone();
+        wrong[0] ^= 1;
+        assert_eq!(
+            public.verify_prehashed(&wrong, &signature),
+            Err(Error::SignatureInvalid { algorithm }),
+            "{algorithm}: tampered digest"
+        );
+        let other = SigningKey::generate(algorithm).unwrap().public_key();
+        assert_eq!(
+            other.verify_prehashed(&digest, &signature),
+            Err(Error::SignatureInvalid { algorithm }),
+            "{algorithm}: wrong key"
+        );
+    }
+}
+
+#[test]
+fn verifies_prehashed_ecdsa_with_a_hash_other_than_the_curves() {
+    use aws_lc_rs::digest::{self as hash, Digest};
+    use aws_lc_rs::signature::{self as backend, EcdsaKeyPair};
+    // P-521 with SHA-256 and SHA-384 digests: Rekor accepts any SHA-2 digest with any curve.
+    for (signing, digest) in [
+        (
+            &backend::ECDSA_P521_SHA256_ASN1_SIGNING,
+            Digest::import_less_safe(&sha256(b"m"), &hash::SHA256).unwrap(),
+        ),
+        (
+            &backend::ECDSA_P521_SHA384_ASN1_SIGNING,
+            Digest::import_less_safe(&crate::sha384(b"m"), &hash::SHA384).unwrap(),
+        ),
+    ] {
+        let pair = EcdsaKeyPair::generate(signing).unwrap();
+        let signature = pair.sign_digest(&digest).unwrap();
+        let public =
+            PublicKey::from_key_bits(Algorithm::EcdsaP521Sha512, pair.public_key().as_ref())
+                .unwrap();
+        public
+            .verify_prehashed(digest.as_ref(), signature.as_ref())
+            .unwrap();
+    }
+}
+
+#[test]
+fn prehashed_ecdsa_truncates_a_longer_digest_to_the_curve_order() {
+    // SEC 1 §4.1.4 step 3, as Go's ecdsa.VerifyASN1: a 64-byte digest verifies on P-256 by its
+    // leftmost 32 bytes.
+    let key = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
+    let signature = key.sign(b"m").unwrap();
+    let mut long = sha256(b"m").to_vec();
+    long.extend_from_slice(&[0xa5; 32]);
+    key.public_key()
+        .verify_prehashed(&long, &signature)
+        .unwrap();
+}
+
+#[test]
+fn verifies_prehashed_rsa_pkcs1_with_each_hash() {
+    use aws_lc_rs::rsa::{KeyPair, KeySize};
+    use aws_lc_rs::signature as backend;
+    let pair = KeyPair::generate(KeySize::Rsa2048).unwrap();
+    let spki: PublicKeyX509Der<'_> = pair.public_key().as_der().unwrap();
+    let key = PublicKey::from_spki_der(spki.as_ref()).unwrap();
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let cases: [(
+        &str,
+        &'static dyn aws_lc_rs::signature::RsaEncoding,
+        Vec<u8>,
+    ); 3] = [
+        ("SHA-256", &backend::RSA_PKCS1_SHA256, sha256(b"m").to_vec()),
+        (
+            "SHA-384",
+            &backend::RSA_PKCS1_SHA384,
+            crate::sha384(b"m").to_vec(),
+        ),
+        (
+            "SHA-512",
+            &backend::RSA_PKCS1_SHA512,
+            crate::sha512(b"m").to_vec(),
+        ),
+    ];
+    for (name, encoding, digest) in cases {
+        let mut signature = vec![0; pair.public_modulus_len()];
+        pair.sign(encoding, &rng, b"m", &mut signature).unwrap();
+        key.verify_prehashed(&digest, &signature).unwrap();
+        let mut wrong = digest.clone();
+        wrong[1] ^= 1;
+        assert_eq!(
+            key.verify_prehashed(&wrong, &signature),
+            Err(Error::SignatureInvalid {
+                algorithm: Algorithm::RsaPkcs1Sha256
+            }),
+            "{name}"
+        );
+    }
+    // The DigestInfo names the hash: a SHA-256 signature does not verify as SHA-512 over a
+    // digest that merely starts with the same bytes.
+    let mut signature = vec![0; pair.public_modulus_len()];
+    pair.sign(&backend::RSA_PKCS1_SHA256, &rng, b"m", &mut signature)
+        .unwrap();
+    let mut long = sha256(b"m").to_vec();
+    long.extend_from_slice(&[0; 32]);
+    assert!(key.verify_prehashed(&long, &signature).is_err());
+}
+
+#[test]
+fn rejects_prehashed_ed25519_and_odd_digest_lengths() {
+    let ed25519 = SigningKey::generate(Algorithm::Ed25519)
+        .unwrap()
+        .public_key();
+    assert_eq!(
+        ed25519.verify_prehashed(&[0; 64], &[0; 64]),
+        Err(Error::PrehashUnsupported {
+            algorithm: Algorithm::Ed25519
+        })
+    );
+    let p256 = SigningKey::generate(Algorithm::EcdsaP256Sha256)
+        .unwrap()
+        .public_key();
+    for len in [0, 20, 28, 33, 65] {
+        assert_eq!(
+            p256.verify_prehashed(&vec![0; len], &[0x30, 0]),
+            Err(Error::UnsupportedDigestLength { len }),
+            "{len}"
+        );
+    }
+}

@@ -1,8 +1,40 @@
 //! waxseal's HTTP services: one axum router per service, each built by a `router` function
-//! that tests drive without a socket.
+//! that tests drive without a socket, and [`app`] that puts them together.
 //!
-//! Now: [`tlog`], the C2SP `tlog-tiles` read API (checkpoint, hash tiles, entry bundles) over a
-//! [`waxseal_log::Log`]. The Rekor, Fulcio, CT and TSA APIs arrive with their issues.
-//! Formats live in their own crates; this crate only maps HTTP to them.
+//! - [`tlog`]: the C2SP `tlog-tiles` read API (checkpoint, hash tiles, entry bundles) over a
+//!   [`waxseal_log::Log`];
+//! - [`rekor`]: the Rekor v1 and v2 APIs;
+//! - `/metrics`: Prometheus metrics ([`Metrics`]).
+//!
+//! Formats live in their own crates (`waxseal-bundle`, `waxseal-tiles`, `waxseal-note`); this
+//! crate maps HTTP to them, and maps every error to a response in one place.
 
+mod error;
+mod metrics;
+pub mod rekor;
 pub mod tlog;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+pub use metrics::Metrics;
+use tower_http::trace::TraceLayer;
+
+/// The whole instance: Rekor v1/v2, the v2 log's tiles at the root as well as under
+/// `/api/v2`, and `/metrics`, with request tracing and latency metrics.
+pub fn app(rekor: Arc<rekor::Rekor>, metrics: Arc<Metrics>) -> Router {
+    let tiles = tlog::router(rekor.v2_log().clone());
+    Router::new()
+        .merge(rekor::router(rekor))
+        .merge(tiles)
+        .route(
+            "/metrics",
+            get(metrics::serve).with_state(Arc::clone(&metrics)),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            metrics::track,
+        ))
+        .layer(TraceLayer::new_for_http())
+}

@@ -7,11 +7,13 @@
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use waxseal_log::Log;
 use waxseal_tiles::TilePath;
+
+use crate::error::{ApiError, blocking};
 
 /// Content type of tiles and entry bundles.
 const OCTET_STREAM: &str = "application/octet-stream";
@@ -24,34 +26,6 @@ pub fn router(log: Log) -> Router {
         .route("/checkpoint", get(checkpoint))
         .route("/tile/{*path}", get(tile))
         .with_state(log)
-}
-
-/// Why a read request failed; the one place where tlog errors become HTTP responses.
-#[derive(Debug)]
-enum ApiError {
-    /// The path is not a tlog-tiles path.
-    BadPath(waxseal_tiles::Error),
-    /// No such tile in the published tree.
-    NotFound,
-    /// The log failed; details are logged, not sent.
-    Internal(String),
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        match self {
-            Self::BadPath(e) => (
-                StatusCode::BAD_REQUEST,
-                format!("malformed tile path: {e}\n"),
-            )
-                .into_response(),
-            Self::NotFound => (StatusCode::NOT_FOUND, "not found\n").into_response(),
-            Self::Internal(cause) => {
-                tracing::error!(%cause, "tlog read failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
-            }
-        }
-    }
 }
 
 async fn checkpoint(State(log): State<Log>) -> Response {
@@ -70,21 +44,21 @@ async fn checkpoint(State(log): State<Log>) -> Response {
 }
 
 async fn tile(State(log): State<Log>, Path(path): Path<String>) -> Result<Response, ApiError> {
-    let parsed = TilePath::parse(&format!("tile/{path}")).map_err(ApiError::BadPath)?;
-    // Store reads block; keep them off the async workers.
-    let bytes = tokio::task::spawn_blocking(move || match parsed {
-        TilePath::Hash {
-            level,
-            index,
-            width,
-        } => log.tile(level, index, Some(width)),
-        TilePath::Entries { index, width } => log.bundle(index, Some(width)),
-        _ => Ok(None),
+    let parsed = TilePath::parse(&format!("tile/{path}"))
+        .map_err(|e| ApiError::BadRequest(format!("malformed tile path: {e}")))?;
+    let bytes = blocking(move || {
+        let found = match parsed {
+            TilePath::Hash {
+                level,
+                index,
+                width,
+            } => log.tile(level, index, Some(width))?,
+            TilePath::Entries { index, width } => log.bundle(index, Some(width))?,
+            _ => None,
+        };
+        found.ok_or_else(|| ApiError::NotFound(format!("{parsed} is not in the published tree")))
     })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
-    .map_err(|e| ApiError::Internal(e.to_string()))?
-    .ok_or(ApiError::NotFound)?;
+    .await?;
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(OCTET_STREAM)),
