@@ -84,13 +84,29 @@ fn first_start_creates_keys_and_serves_the_checkpoint() {
     let (status, body) = server.get("/checkpoint");
     assert_eq!(status, 200);
     let text = String::from_utf8(body).unwrap();
-    assert!(text.starts_with("example.test/log\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n\n— example.test/log "), "{text}");
+    // A new log holds one genesis entry, so clients never get index 0.
+    assert!(text.starts_with("example.test/log\n1\n"), "{text}");
+    assert!(text.contains("\n\n— example.test/log "), "{text}");
+    assert_eq!(server.get("/api/v2/checkpoint").1, text.as_bytes());
     assert_eq!(
         server.get("/tile/0/000").0,
         404,
-        "an empty log has no tiles"
+        "only a partial tile exists yet"
     );
+    assert_eq!(server.get("/tile/0/000.p/1").0, 200);
+    assert_eq!(server.get("/api/v2/tile/0/000.p/1").0, 200);
     assert_eq!(server.get("/tile/0/0").0, 400);
+    let tlogs: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("trust/tlogs.json")).unwrap()).unwrap();
+    assert_eq!(
+        tlogs[0]["publicKey"]["keyDetails"],
+        "PKIX_ECDSA_P256_SHA_256"
+    );
+    assert_eq!(tlogs[1]["publicKey"]["keyDetails"], "PKIX_ED25519");
+    assert_eq!(
+        tlogs[0]["baseUrl"].as_str().unwrap(),
+        format!("http://{}", server.addr)
+    );
     let first_key = std::fs::read(&key).unwrap();
     drop(server);
 

@@ -219,6 +219,7 @@ pub struct GatedStore {
     inner: MemoryStore,
     closed: Mutex<bool>,
     changed: Condvar,
+    waiting: std::sync::atomic::AtomicUsize,
 }
 
 impl GatedStore {
@@ -230,6 +231,11 @@ impl GatedStore {
     /// Makes integrations wait.
     pub fn close(&self) {
         *lock(&self.closed) = true;
+    }
+
+    /// Integrations currently held at the gate.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Lets waiting and future integrations through.
@@ -250,12 +256,16 @@ impl Store for GatedStore {
 
     fn integrate(&self, update: &Integration) -> Result<(), StoreError> {
         let mut closed = lock(&self.closed);
+        self.waiting
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         while *closed {
             closed = self
                 .changed
                 .wait(closed)
                 .unwrap_or_else(PoisonError::into_inner);
         }
+        self.waiting
+            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
         drop(closed);
         self.inner.integrate(update)
     }

@@ -223,7 +223,12 @@ fn full_pool_pushes_back_and_recovers() {
     let log = t.log();
     // The sequencer takes the first entry and blocks in the store; four more fill the pool.
     let mut pending = vec![log.append(b"first".to_vec()).unwrap()];
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while log.pending() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sequencer never took the entry"
+        );
         std::thread::yield_now();
     }
     for i in 0..4 {
@@ -251,7 +256,12 @@ fn byte_budget_pushes_back() {
     store.close();
     let log = t.log();
     let first = log.append(vec![1; 60_000]).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while log.pending() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sequencer never took the entry"
+        );
         std::thread::yield_now();
     }
     let second = log.append(vec![2; 60_000]).unwrap();
