@@ -2,9 +2,12 @@
 //!
 //! - `serve`: first start creates keys (0600) and the log; the checkpoint and tiles are served;
 //!   a restart keeps the key and origin;
+//! - `crash`: SIGKILL under HTTP load; every 201 answered before the kill is still served,
+//!   byte-identical, after a restart, and every acknowledged checkpoint is consistent;
 //! - `bench`: `waxseal bench log --json` reports the promised figures.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bench;
+mod crash;
 mod serve;

@@ -170,6 +170,19 @@ impl Edge {
         }
     }
 
+    /// The last tile of every level, as `(level, index, tile)`.
+    pub(crate) fn tiles(&self) -> Vec<(u8, u64, HashTile)> {
+        self.levels
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.count > 0)
+            .filter_map(|(level, l)| {
+                let tile = HashTile::from_hashes(l.tile.clone()).ok()?;
+                Some((level as u8, l.tile_index(), tile))
+            })
+            .collect()
+    }
+
     /// The root of the tree the edge describes.
     ///
     /// Every node of the root's decomposition lies in the last tile of its level, so an error

@@ -94,27 +94,46 @@ struct Shared {
     store: Arc<dyn Store>,
     signer: Arc<dyn NoteSigner>,
     config: Config,
-    published: RwLock<Arc<PublishedCheckpoint>>,
+    published: RwLock<Published>,
     pending_entries: AtomicUsize,
     pending_bytes: AtomicUsize,
 }
 
+/// The latest published checkpoint with the right-edge tiles of its tree: the tiles most
+/// inclusion proofs of recent entries need, served from memory.
+#[derive(Debug, Clone)]
+struct Published {
+    checkpoint: Arc<PublishedCheckpoint>,
+    edge_tiles: Arc<Vec<(u8, u64, HashTile)>>,
+}
+
 impl Shared {
-    fn published(&self) -> Arc<PublishedCheckpoint> {
-        Arc::clone(
-            &self
-                .published
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        )
+    fn published_state(&self) -> Published {
+        self.published
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
-    fn set_published(&self, checkpoint: PublishedCheckpoint) -> Arc<PublishedCheckpoint> {
+    fn published(&self) -> Arc<PublishedCheckpoint> {
+        self.published_state().checkpoint
+    }
+
+    /// Makes `checkpoint` (of the tree `edge` describes) the one readers see.
+    fn set_published(
+        &self,
+        checkpoint: PublishedCheckpoint,
+        edge: &Edge,
+    ) -> Arc<PublishedCheckpoint> {
         let checkpoint = Arc::new(checkpoint);
+        let state = Published {
+            checkpoint: Arc::clone(&checkpoint),
+            edge_tiles: Arc::new(edge.tiles()),
+        };
         *self
             .published
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::clone(&checkpoint);
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = state;
         checkpoint
     }
 
@@ -132,7 +151,7 @@ impl Shared {
             note: note.into_bytes(),
         };
         self.store.publish(&checkpoint)?;
-        Ok(self.set_published(checkpoint))
+        Ok(self.set_published(checkpoint, edge))
     }
 }
 
@@ -191,7 +210,10 @@ impl Log {
             store,
             signer,
             config,
-            published: RwLock::new(Arc::new(placeholder)),
+            published: RwLock::new(Published {
+                checkpoint: Arc::new(placeholder),
+                edge_tiles: Arc::new(Vec::new()),
+            }),
             pending_entries: AtomicUsize::new(0),
             pending_bytes: AtomicUsize::new(0),
         });
@@ -207,7 +229,7 @@ impl Log {
                     }
                     .into());
                 }
-                shared.set_published(cp);
+                shared.set_published(cp, &edge);
             }
             _ => {
                 shared.publish(&edge)?;
@@ -449,7 +471,14 @@ impl Log {
     }
 
     fn hash_reader(&self, size: u64) -> TileHashReader<StoreTiles<'_>> {
-        TileHashReader::new(size, StoreTiles { log: self })
+        let edge_tiles = self.shared().published_state().edge_tiles;
+        TileHashReader::new(
+            size,
+            StoreTiles {
+                log: self,
+                edge_tiles,
+            },
+        )
     }
 
     /// The root hash of the tree at `size` (at most the published size).
@@ -548,17 +577,26 @@ fn proof_error(
     }
 }
 
-/// Tiles read from the store for proofs.
+/// Tiles for proofs: the published tree's right edge from memory, the rest from the store.
+/// Both are at least as wide as any published tree size needs (tiles only grow).
 #[derive(Debug)]
 struct StoreTiles<'a> {
     log: &'a Log,
+    edge_tiles: Arc<Vec<(u8, u64, HashTile)>>,
 }
 
 impl TileReader for StoreTiles<'_> {
     type Error = StoreError;
 
     fn read_tile(&self, level: u8, index: u64, _width: u16) -> Result<HashTile, StoreError> {
-        self.log.read_tile(level, index)
+        match self
+            .edge_tiles
+            .iter()
+            .find(|(l, i, _)| (*l, *i) == (level, index))
+        {
+            Some((_, _, tile)) => Ok(tile.clone()),
+            None => self.log.read_tile(level, index),
+        }
     }
 }
 
@@ -636,7 +674,7 @@ impl Sequencer {
             let edge = Edge::load(self.shared.store.as_ref(), state.size)?;
             match state.checkpoint {
                 Some(cp) if cp.size == edge.size() => {
-                    self.shared.set_published(cp);
+                    self.shared.set_published(cp, &edge);
                 }
                 _ => {
                     self.shared.publish(&edge)?;

@@ -30,6 +30,9 @@ CREATE TABLE IF NOT EXISTS batches (end_size INTEGER PRIMARY KEY, start_size INT
     time_ms INTEGER NOT NULL);
 ";
 
+/// How long a connection waits for another's lock before failing with SQLITE_BUSY.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Tile keys pack the level above a 56-bit index; tlog-tiles levels are < 64 and a tile index
 /// never reaches 2^56 (that would need 2^64 leaves).
 fn tile_key(level: u8, index: u64) -> i64 {
@@ -85,6 +88,11 @@ impl SqliteStore {
         writer
             .pragma_update(None, "cache_size", -65536)
             .map_err(sql("set the cache size"))?;
+        // Readers opening a snapshot briefly take WAL locks; wait for them instead of failing
+        // the batch with SQLITE_BUSY.
+        writer
+            .busy_timeout(BUSY_TIMEOUT)
+            .map_err(sql("set the busy timeout"))?;
         writer
             .execute_batch(SCHEMA)
             .map_err(sql("create the schema"))?;
@@ -120,6 +128,8 @@ impl SqliteStore {
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )
                 .map_err(sql("open a reader"))?;
+                conn.busy_timeout(BUSY_TIMEOUT)
+                    .map_err(sql("set the busy timeout"))?;
                 conn.pragma_update(None, "cache_size", -16384)
                     .map_err(sql("set the cache size"))?;
                 conn
