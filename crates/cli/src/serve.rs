@@ -98,11 +98,24 @@ pub(crate) fn run(options: &Options<'_>) -> Result<()> {
         .parse()
         .context("rekor-v1-tree-id is not a number")?;
     let v1_origin = dir.fixed_setting("rekor-v1-origin", None, &format!("{host} - {tree_id}"))?;
+    // The checkpoint signature's name: sigstore-js matches it against the log's base URL, so
+    // it is the public host, fixed at first start like the origins (a log's checkpoints must
+    // not change names between restarts).
+    let v1_name = dir.fixed_setting("rekor-v1-name", None, &host)?;
+    if v1_name != host {
+        tracing::warn!(
+            fixed = %v1_name,
+            public = %host,
+            "the public URL's host differs from the one the logs were created with; clients \
+             that match checkpoint names against the base URL (sigstore-js) will refuse them: \
+             serve with --public-url matching the first start"
+        );
+    }
     let v1_key = dir.key("rekor-v1-key.pem", Algorithm::EcdsaP256Sha256)?;
     let v1_public = v1_key.public_key();
     let v1_signer = Arc::new(
         RekorV1Signer::new(
-            &host,
+            &v1_name,
             dir.key("rekor-v1-key.pem", Algorithm::EcdsaP256Sha256)?,
         )
         .context("couldn't make the v1 checkpoint signer")?,

@@ -15,6 +15,9 @@
 //! - resubmitting an acknowledged request finds the first entry: v1 answers 409 pointing at the
 //!   acknowledged UUID, v2 answers 201 with the acknowledged index.
 //!
+//! v1 submissions the kill cut off are looked up too: either outcome is correct, and the count
+//! of those logged anyway shows kills landing between the commit and the answer.
+//!
 //! `WAXSEAL_HTTP_CRASH_CYCLES` sets the number of kill/restart cycles (default 10).
 
 use std::cell::RefCell;
@@ -30,7 +33,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
-use waxseal_bundle::rekor::{LogEntry, TransparencyLogEntry, set_payload};
+use waxseal_bundle::rekor::{LogEntry, TransparencyLogEntry, set_payload, validate_v1};
 use waxseal_crypto::{Algorithm, PublicKey, SigningKey, sha256};
 use waxseal_merkle::{
     Hash, leaf_hash, prove_consistency, prove_inclusion, verify_consistency, verify_inclusion,
@@ -227,11 +230,10 @@ impl Api {
     }
 }
 
-/// A 201 answered by the server at `server`.
+/// A 201 as the client received it.
 struct Ack {
     api: Api,
     request: Vec<u8>,
-    server: String,
     thread: u64,
     body: Vec<u8>,
 }
@@ -258,6 +260,8 @@ struct ClientRun {
     acks: Vec<Ack>,
     resubmitted: usize,
     pushbacks: usize,
+    /// The fresh v1 submission the kill cut off, if any: it may or may not have been logged.
+    cut_off: Option<Vec<u8>>,
 }
 
 /// A hashedrekord request signed by `key` over a fresh artifact, for either API.
@@ -327,7 +331,10 @@ fn client(
         };
         let response = match http(addr, "POST", api.path(), &request) {
             Ok(response) => response,
-            Err(_) if killed.load(Ordering::SeqCst) => return Ok(run),
+            Err(_) if killed.load(Ordering::SeqCst) => {
+                run.cut_off = (api == Api::V1 && resubmission.is_none()).then_some(request);
+                return Ok(run);
+            }
             Err(e) => {
                 return Err(format!(
                     "thread {thread}: live server failed a request: {e}"
@@ -380,7 +387,6 @@ fn client(
         run.acks.push(Ack {
             api,
             request,
-            server: addr.to_owned(),
             thread,
             body: response.body,
         });
@@ -392,6 +398,9 @@ fn client(
 struct Trust {
     v1_key: PublicKey,
     v1_log_id: [u8; 32],
+    /// The v1 checkpoint verifier: the key named after the first start's public host, which
+    /// the data directory keeps across restarts (the port changes at every restart here).
+    v1_verifier: RekorV1Verifier,
     v2_verifier: Ed25519Verifier,
     v2_log_id: Vec<u8>,
 }
@@ -425,30 +434,29 @@ impl Trust {
             waxseal_note::rekor_v2_log_id(first_host, &v2_key.raw_ed25519().unwrap()),
             "v2 log ID is the C2SP key ID of origin {first_host}"
         );
+        let v1_verifier = RekorV1Verifier::new(first_host, &v1_key).unwrap();
         Self {
             v2_verifier: Ed25519Verifier::new(first_host, &v2_key).unwrap(),
             v1_key,
             v1_log_id,
+            v1_verifier,
             v2_log_id,
         }
     }
 
-    /// A v1 checkpoint signed by the instance at `host`: Rekor v1 names the checkpoint key
-    /// after the public host, which here changes with the port at every restart.
-    fn v1_checkpoint(&self, note: &str, host: &str) -> Checkpoint {
-        let verifier = RekorV1Verifier::new(host, &self.v1_key).unwrap();
-        verified_checkpoint(note, &verifier)
+    fn v1_checkpoint(&self, note: &str) -> Checkpoint {
+        verified_checkpoint(note, &[&self.v1_verifier])
     }
 
     fn v2_checkpoint(&self, note: &str) -> Checkpoint {
-        verified_checkpoint(note, &self.v2_verifier)
+        verified_checkpoint(note, &[&self.v2_verifier])
     }
 }
 
-fn verified_checkpoint(note: &str, verifier: &dyn NoteVerifier) -> Checkpoint {
+fn verified_checkpoint(note: &str, verifiers: &[&dyn NoteVerifier]) -> Checkpoint {
     let note = Note::parse(note.as_bytes()).unwrap();
     let verified = note
-        .verify(&[verifier])
+        .verify(verifiers)
         .unwrap_or_else(|e| panic!("checkpoint signature: {e}\n{}", note.encode()));
     Checkpoint::parse(verified.text()).unwrap()
 }
@@ -482,7 +490,7 @@ struct V2Ack {
 }
 
 /// Verifies a v1 entry's SET, inclusion proof and checkpoint; returns its index and checkpoint.
-fn check_v1_entry(trust: &Trust, host: &str, uuid: &str, entry: &Value) -> (u64, Checkpoint) {
+fn check_v1_entry(trust: &Trust, uuid: &str, entry: &Value) -> (u64, Checkpoint) {
     let parsed = LogEntry::from_json(&serde_json::to_vec(entry).unwrap()).unwrap();
     let index = u64::try_from(parsed.log_index).unwrap();
     assert_eq!(parsed.log_id, trust.v1_log_id, "entry {uuid}: log ID");
@@ -503,7 +511,7 @@ fn check_v1_entry(trust: &Trust, host: &str, uuid: &str, entry: &Value) -> (u64,
         .verify(&payload, &verification.signed_entry_timestamp)
         .unwrap_or_else(|e| panic!("entry {uuid}: SET: {e}"));
     let proof = verification.inclusion_proof.as_ref().unwrap();
-    let checkpoint = trust.v1_checkpoint(&proof.checkpoint, host);
+    let checkpoint = trust.v1_checkpoint(&proof.checkpoint);
     assert_eq!(
         (
             checkpoint.size(),
@@ -593,7 +601,18 @@ struct Checked {
     checkpoints: usize,
 }
 
-/// Checks everything acknowledged so far against the restarted server.
+/// The newest checkpoints a verification pass saw: the anchors of the next pass.
+struct Latest {
+    v1: Checkpoint,
+    v2: Checkpoint,
+}
+
+/// Checks everything acknowledged so far against the restarted server, and that each of
+/// `v1_checkpoints` and `v2_checkpoints` is consistent with the newest tree.
+///
+/// Entries are all checked again at every pass. Checkpoints need not be: consistency is
+/// transitive, so the caller passes only those acknowledged since the last pass plus the newest
+/// checkpoint that pass verified, which every earlier checkpoint was proven consistent with.
 fn verify_all(
     server: &Server,
     trust: &Trust,
@@ -602,12 +621,12 @@ fn verify_all(
     v1_checkpoints: &BTreeMap<u64, Hash>,
     v2_checkpoints: &BTreeMap<u64, Hash>,
     cycle: u64,
-) -> Checked {
+) -> (Checked, Latest) {
     let mut checked = Checked::default();
 
     // Rekor v1: the newest signed tree head.
     let info: Value = serde_json::from_slice(&server.get_ok("/api/v1/log")).unwrap();
-    let latest = trust.v1_checkpoint(info["signedTreeHead"].as_str().unwrap(), &server.addr);
+    let latest = trust.v1_checkpoint(info["signedTreeHead"].as_str().unwrap());
     for (uuid, ack) in v1 {
         let answer: Value =
             serde_json::from_slice(&server.get_ok(&format!("/api/v1/log/entries/{uuid}"))).unwrap();
@@ -624,7 +643,7 @@ fn verify_all(
                 ack.index
             );
         }
-        let (_, checkpoint) = check_v1_entry(trust, &server.addr, uuid, entry);
+        let (_, checkpoint) = check_v1_entry(trust, uuid, entry);
         assert!(
             checkpoint.size() >= latest.size(),
             "cycle {cycle}: entry {uuid} proven against an older tree than /api/v1/log"
@@ -656,6 +675,7 @@ fn verify_all(
         });
         checked.checkpoints += 1;
     }
+    let v1_latest = latest;
 
     // Rekor v2 has no per-entry read API: clients read the tlog-tiles API. Each acknowledged
     // body must sit in its entry bundle at its index, and the hash tiles must prove that leaf
@@ -688,7 +708,9 @@ fn verify_all(
         let stored = &bundle.entries()[(index % TILE_WIDTH) as usize];
         assert!(
             *stored == ack.body,
-            "cycle {cycle}: v2 entry {index} changed after the crash:\n acknowledged {}\n stored       {}",
+            "cycle {cycle}: v2 entry {index} changed after the crash:\n\
+             acknowledged {}\n\
+             stored       {}",
             String::from_utf8_lossy(&ack.body),
             String::from_utf8_lossy(stored)
         );
@@ -713,7 +735,13 @@ fn verify_all(
         });
         checked.checkpoints += 1;
     }
-    checked
+    (
+        checked,
+        Latest {
+            v1: v1_latest,
+            v2: latest,
+        },
+    )
 }
 
 #[test]
@@ -735,11 +763,16 @@ fn sigkill_under_load_keeps_every_acknowledged_entry() {
     let mut v1: BTreeMap<String, V1Ack> = BTreeMap::new();
     let mut v1_indexes: BTreeMap<u64, String> = BTreeMap::new();
     let mut v2: BTreeMap<u64, V2Ack> = BTreeMap::new();
+    // Every checkpoint seen, by size (two of one size must agree), and those still to prove
+    // consistent with the newest tree.
     let mut v1_checkpoints: BTreeMap<u64, Hash> = BTreeMap::new();
     let mut v2_checkpoints: BTreeMap<u64, Hash> = BTreeMap::new();
+    let mut v1_unproven: BTreeMap<u64, Hash> = BTreeMap::new();
+    let mut v2_unproven: BTreeMap<u64, Hash> = BTreeMap::new();
     // Per client thread: requests acknowledged in earlier cycles, to resubmit.
     let mut previous: Vec<Vec<Resubmission>> = vec![Vec::new(); CLIENT_THREADS as usize];
     let (mut acks, mut resubmitted, mut pushbacks, mut checks) = (0usize, 0, 0, Checked::default());
+    let (mut cut_off, mut cut_off_logged) = (0, 0);
 
     for cycle in 0..cycles {
         // Load, then SIGKILL at a random moment with requests in flight.
@@ -763,19 +796,34 @@ fn sigkill_under_load_keeps_every_acknowledged_entry() {
         server = Server::start(&data);
 
         // Record and check every 201 as the client got it.
-        let mut cycle_acks = 0;
         for run in runs {
             let run = run.unwrap_or_else(|e| panic!("cycle {cycle}: {e}"));
             resubmitted += run.resubmitted;
             pushbacks += run.pushbacks;
+            if let Some(request) = &run.cut_off {
+                // Not acknowledged, so either outcome is correct; counted to show that kills
+                // land mid-request, some after the commit and before the answer.
+                let body = validate_v1(request).unwrap().into_canonical_body();
+                let (status, _) = server.get(&format!(
+                    "/api/v1/log/entries/{}",
+                    leaf_hash(&body).to_hex()
+                ));
+                assert!(
+                    status == 200 || status == 404,
+                    "cut-off entry lookup: {status}"
+                );
+                cut_off += 1;
+                cut_off_logged += usize::from(status == 200);
+            }
             for ack in run.acks {
-                cycle_acks += 1;
+                acks += 1;
                 let resubmission = match ack.api {
                     Api::V1 => {
                         let answer: Value = serde_json::from_slice(&ack.body).unwrap();
                         let (uuid, entry) = answer.as_object().unwrap().iter().next().unwrap();
-                        let (index, checkpoint) = check_v1_entry(&trust, &ack.server, uuid, entry);
+                        let (index, checkpoint) = check_v1_entry(&trust, uuid, entry);
                         record_checkpoint(&mut v1_checkpoints, &checkpoint, Api::V1);
+                        v1_unproven.insert(checkpoint.size(), checkpoint.root());
                         if let Some(other) = v1_indexes.insert(index, uuid.clone()) {
                             assert_eq!(&other, uuid, "v1 index {index} acknowledged twice");
                         }
@@ -793,6 +841,7 @@ fn sigkill_under_load_keeps_every_acknowledged_entry() {
                         let entry = TransparencyLogEntry::from_json(&ack.body).unwrap();
                         let checkpoint = check_v2_entry(&trust, &entry);
                         record_checkpoint(&mut v2_checkpoints, &checkpoint, Api::V2);
+                        v2_unproven.insert(checkpoint.size(), checkpoint.root());
                         let index = u64::try_from(entry.log_index).unwrap();
                         if let Some(other) = v2.insert(
                             index,
@@ -815,31 +864,23 @@ fn sigkill_under_load_keeps_every_acknowledged_entry() {
                 });
             }
         }
-        acks += cycle_acks;
 
         // Everything acknowledged in this and every earlier cycle survives the crash.
-        let checked = verify_all(
-            &server,
-            &trust,
-            &v1,
-            &v2,
-            &v1_checkpoints,
-            &v2_checkpoints,
-            cycle,
-        );
+        let (checked, latest) =
+            verify_all(&server, &trust, &v1, &v2, &v1_unproven, &v2_unproven, cycle);
+        record_checkpoint(&mut v1_checkpoints, &latest.v1, Api::V1);
+        record_checkpoint(&mut v2_checkpoints, &latest.v2, Api::V2);
+        v1_unproven = BTreeMap::from([(latest.v1.size(), latest.v1.root())]);
+        v2_unproven = BTreeMap::from([(latest.v2.size(), latest.v2.root())]);
         checks.v1_entries += checked.v1_entries;
         checks.v2_entries += checked.v2_entries;
         checks.checkpoints += checked.checkpoints;
-        eprintln!(
-            "cycle {cycle}: killed after {delay:?}, {cycle_acks} acknowledged; \
-             {} v1 and {} v2 entries verified after restart",
-            checked.v1_entries, checked.v2_entries
-        );
     }
     drop(server);
     eprintln!(
         "http crash test: {cycles} SIGKILL cycles in {:.1?}, {acks} 201s ({} v1, {} v2 entries, \
-         {resubmitted} resubmissions, {pushbacks} pushbacks), {} entry and {} checkpoint checks",
+         {resubmitted} resubmissions, {pushbacks} pushbacks), {} entry and {} checkpoint checks; \
+         {cut_off} v1 submissions cut off by a kill, {cut_off_logged} of them logged anyway",
         started.elapsed(),
         v1.len(),
         v2.len(),
