@@ -66,6 +66,20 @@ impl DataDir {
         }
     }
 
+    /// Creates file `name` with `contents` and permissions `mode`, durably; fails if it exists.
+    pub(crate) fn create_file(&self, name: &str, contents: &[u8], mode: u32) -> Result<()> {
+        let path = self.path(name);
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&path)
+            .with_context(|| format!("couldn't create {}", path.display()))?;
+        file.write_all(contents)
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("couldn't write {}", path.display()))
+    }
+
     /// A setting fixed at first start: returns the stored value, storing `wanted` (or
     /// `default`) the first time. A different `wanted` later is an error.
     pub(crate) fn fixed_setting(

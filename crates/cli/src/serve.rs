@@ -135,6 +135,10 @@ pub(crate) fn run(options: &Options<'_>) -> Result<()> {
     );
     let v2_log = open_log(&dir, "rekor-v2", v2_signer, &v2_origin)?;
 
+    let tsa_keys = tsa_keys(&dir)?;
+    let tsa_chain = tsa_keys.chain_der();
+    let tsa = Arc::new(waxseal_tsa::Tsa::new(tsa_keys));
+
     let metrics = Arc::new(Metrics::new());
     let rekor = Rekor::new(
         V1Log {
@@ -171,7 +175,9 @@ pub(crate) fn run(options: &Options<'_>) -> Result<()> {
         "waxseal: trusted-root tlogs in {}",
         dir.path("trust/tlogs.json").display()
     );
-    let app = waxseal_server::app(Arc::new(rekor), metrics);
+    write_timestamp_authorities(&dir, &public_url, &created, &tsa_chain)?;
+    println!("waxseal: timestamp authority at {public_url}/api/v1/timestamp");
+    let app = waxseal_server::app(Arc::new(rekor), tsa, metrics);
     runtime.block_on(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
@@ -214,6 +220,57 @@ fn write_trust(
         .with_context(|| format!("couldn't create {}", trust.display()))?;
     let path = trust.join("tlogs.json");
     let text = serde_json::to_string_pretty(&tlogs).context("couldn't encode tlogs.json")?;
+    std::fs::write(&path, text + "\n").with_context(|| format!("couldn't write {}", path.display()))
+}
+
+/// The TSA's key (0600) and certificate chain, generated on first start: a self-signed root and
+/// a timestamping certificate valid for ten years.
+fn tsa_keys(dir: &DataDir) -> Result<waxseal_tsa::TsaKeys> {
+    const KEY: &str = "tsa-key.pem";
+    const CHAIN: &str = "tsa-chain.pem";
+    match (
+        std::fs::read_to_string(dir.path(KEY)),
+        std::fs::read_to_string(dir.path(CHAIN)),
+    ) {
+        (Ok(key), Ok(chain)) => waxseal_tsa::TsaKeys::from_pem(&key, &chain)
+            .context("couldn't read the TSA key and chain"),
+        (Err(e), _) | (_, Err(e)) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).context("couldn't read the TSA key material")
+        }
+        (Err(_), Err(_)) => {
+            let validity = Duration::from_secs(10 * 365 * 24 * 3600);
+            let keys = waxseal_tsa::TsaKeys::generate(SystemTime::now(), validity)
+                .context("couldn't generate the TSA keys")?;
+            let files = keys.to_pem_files();
+            dir.create_file(KEY, files.key.as_bytes(), 0o600)?;
+            dir.create_file(CHAIN, files.chain.as_bytes(), 0o644)?;
+            tracing::info!("generated the timestamp authority's keys");
+            Ok(keys)
+        }
+        _ => bail!("only one of {KEY} and {CHAIN} exists in the data directory: restore the other"),
+    }
+}
+
+/// Writes `trust/timestamp_authorities.json`: the trusted-root `timestampAuthorities[]` entry.
+fn write_timestamp_authorities(
+    dir: &DataDir,
+    base_url: &str,
+    created: &str,
+    chain: &[Vec<u8>],
+) -> Result<()> {
+    let certificates: Vec<_> = chain
+        .iter()
+        .map(|der| serde_json::json!({ "rawBytes": BASE64.encode(der) }))
+        .collect();
+    let tsas = serde_json::json!([{
+        "subject": { "organization": "waxseal", "commonName": "waxseal timestamp authority" },
+        "uri": format!("{base_url}/api/v1/timestamp"),
+        "certChain": { "certificates": certificates },
+        "validFor": { "start": created },
+    }]);
+    let path = dir.path("trust/timestamp_authorities.json");
+    let text = serde_json::to_string_pretty(&tsas)
+        .context("couldn't encode timestamp_authorities.json")?;
     std::fs::write(&path, text + "\n").with_context(|| format!("couldn't write {}", path.display()))
 }
 

@@ -25,6 +25,8 @@ pub(crate) enum ApiError {
     PayloadTooLarge { limit: usize },
     /// The log's pool is full.
     Pushback { retry_after: Duration },
+    /// The request's content type is not one the endpoint reads.
+    UnsupportedMediaType(String),
 }
 
 #[derive(Serialize)]
@@ -50,6 +52,9 @@ impl IntoResponse for ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("request body exceeds the limit of {limit} bytes"),
             ),
+            Self::UnsupportedMediaType(message) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, message.clone())
+            }
             Self::Pushback { .. } => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the log is overloaded; retry later".to_owned(),

@@ -5,3 +5,4 @@
 
 mod rekor;
 mod tlog;
+mod tsa;
