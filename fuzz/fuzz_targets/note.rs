@@ -14,11 +14,17 @@ const VKEYS: &[&str] = &[
 ];
 
 fuzz_target!(|data: &[u8]| {
-    let verifiers: Vec<Box<dyn NoteVerifier>> =
-        VKEYS.iter().map(|vkey| verifier_from_vkey(vkey).expect("fixed vkeys parse")).collect();
+    let verifiers: Vec<Box<dyn NoteVerifier>> = VKEYS
+        .iter()
+        .map(|vkey| verifier_from_vkey(vkey).expect("fixed vkeys parse"))
+        .collect();
     let refs: Vec<&dyn NoteVerifier> = verifiers.iter().map(|v| &**v).collect();
     if let Ok(note) = Note::parse(data) {
-        assert_eq!(note.encode().as_bytes(), data, "parse/encode must round-trip");
+        assert_eq!(
+            note.encode().as_bytes(),
+            data,
+            "parse/encode must round-trip"
+        );
         let _ = note.verify(&refs);
     }
 });
