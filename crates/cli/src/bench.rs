@@ -51,6 +51,10 @@ struct Report {
     append_entries_per_sec_1k: f64,
     append: Vec<AppendRun>,
     proof_log_entries: u64,
+    /// Append rate while filling the proof log (256 B entries, batches of up to 4,096).
+    proof_log_append_entries_per_sec: f64,
+    /// Resident memory after filling the proof log.
+    proof_log_rss_mb: f64,
     inclusion_proofs_per_sec: f64,
     consistency_proofs_per_sec: f64,
     peak_rss_mb: f64,
@@ -110,6 +114,7 @@ pub(crate) fn run_log(args: &LogArgs) -> Result<()> {
     let path = tmp.path().join("proofs.db");
     let (log, seconds) = append_run(&path, args.entries, 256, 4096)?;
     let large_rate = args.entries as f64 / seconds;
+    let large_rss = rss_mb("VmRSS");
     say(format!(
         "append    {} entries of 256 B into one log: {large_rate:.0} entries/s, RSS {:.0} MB",
         args.entries,
@@ -135,6 +140,8 @@ pub(crate) fn run_log(args: &LogArgs) -> Result<()> {
         append_entries_per_sec_1k: best(1024),
         append: runs,
         proof_log_entries: args.entries,
+        proof_log_append_entries_per_sec: large_rate,
+        proof_log_rss_mb: large_rss,
         inclusion_proofs_per_sec: inclusion,
         consistency_proofs_per_sec: consistency,
         peak_rss_mb: rss_mb("VmHWM"),

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use waxseal_merkle::Hash;
 
 use crate::error::StoreError;
@@ -60,6 +60,8 @@ fn to_u64(value: i64, what: &str) -> Result<u64, StoreError> {
 
 /// A log store in one SQLite file.
 ///
+/// Writes take the write lock up front (`BEGIN IMMEDIATE`), so a brief lock held by a reader
+/// opening its snapshot is waited out by the busy handler instead of failing the batch.
 /// Every write is one transaction committed with `synchronous=FULL` in WAL mode, so an `Ok` from
 /// [`Store::integrate`] or [`Store::publish`] means the data is on disk. Readers use their own
 /// connections and see committed transactions only.
@@ -226,7 +228,9 @@ impl Store for SqliteStore {
 
     fn integrate(&self, update: &Integration) -> Result<(), StoreError> {
         let mut conn = self.writer();
-        let tx = conn.transaction().map_err(sql("begin an integration"))?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql("begin an integration"))?;
         let stored = stored_size(&tx)?;
         if stored != update.start {
             return Err(StoreError::SizeMismatch {
@@ -287,7 +291,9 @@ impl Store for SqliteStore {
 
     fn publish(&self, checkpoint: &PublishedCheckpoint) -> Result<(), StoreError> {
         let mut conn = self.writer();
-        let tx = conn.transaction().map_err(sql("begin a publication"))?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql("begin a publication"))?;
         let (size, published): (i64, Option<i64>) = tx
             .query_row(
                 "SELECT size, checkpoint_size FROM tree WHERE id = 0",
