@@ -26,6 +26,9 @@ struct Cli {
 enum Command {
     /// Run the waxseal instance: Rekor v1 and v2 transparency logs, their tiles, metrics.
     Serve(ServeArgs),
+    /// Mint an identity token from the instance's built-in OIDC issuer (an admin and test
+    /// command: whoever can read the data directory can mint tokens).
+    Token(TokenArgs),
     /// Measure performance on this machine.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -49,6 +52,25 @@ struct ServeArgs {
     origin: Option<String>,
 }
 
+#[derive(Debug, clap::Args)]
+struct TokenArgs {
+    /// The instance's data directory (`waxseal serve` must have run on it once).
+    #[arg(long, env = "WAXSEAL_DATA_DIR", default_value_os_t = datadir::default_dir())]
+    data_dir: PathBuf,
+    /// The token's subject (`sub`).
+    #[arg(long)]
+    subject: String,
+    /// The token's email (sets `email_verified: true`).
+    #[arg(long)]
+    email: Option<String>,
+    /// The audience (`aud`).
+    #[arg(long, default_value = "sigstore")]
+    audience: String,
+    /// How long the token is valid, e.g. `10m`.
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    ttl: std::time::Duration,
+}
+
 #[derive(Debug, Subcommand)]
 enum BenchCommand {
     /// Durable append throughput, proof generation and memory of the log engine, against raw
@@ -57,6 +79,28 @@ enum BenchCommand {
     /// The machine's ECDSA P-256 verification rate (the Rekor write ceiling), on one core and
     /// on all cores.
     P256(bench::P256Args),
+}
+
+fn token(args: &TokenArgs) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let dir = datadir::DataDir::open(&args.data_dir)?;
+    let minter = serve::token_issuer(&dir, None)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .context("the clock is before 1970")?;
+    let ttl = i64::try_from(args.ttl.as_secs()).context("--ttl is too long")?;
+    let now = i64::try_from(now.as_secs()).context("the clock is past 2262")?;
+    let token = minter
+        .mint(
+            &args.subject,
+            args.email.as_deref(),
+            &args.audience,
+            ttl,
+            now,
+        )
+        .context("couldn't mint a token")?;
+    println!("{token}");
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -75,6 +119,7 @@ fn main() -> ExitCode {
             public_url: args.public_url.as_deref(),
             origin: args.origin.as_deref(),
         }),
+        Command::Token(args) => token(&args),
         Command::Bench(BenchCommand::Log(args)) => bench::run_log(&args),
         Command::Bench(BenchCommand::P256(args)) => bench::run_p256(&args),
     };

@@ -139,6 +139,8 @@ pub(crate) fn run(options: &Options<'_>) -> Result<()> {
     let tsa_chain = tsa_keys.chain_der();
     let tsa = Arc::new(waxseal_tsa::Tsa::new(tsa_keys));
 
+    let issuer = Arc::new(builtin_issuer(&dir, &public_url)?);
+
     let metrics = Arc::new(Metrics::new());
     let rekor = Rekor::new(
         V1Log {
@@ -177,7 +179,11 @@ pub(crate) fn run(options: &Options<'_>) -> Result<()> {
     );
     write_timestamp_authorities(&dir, &public_url, &created, &tsa_chain)?;
     println!("waxseal: timestamp authority at {public_url}/api/v1/timestamp");
-    let app = waxseal_server::app(Arc::new(rekor), tsa, metrics);
+    println!(
+        "waxseal: OIDC issuer {} (tokens: `waxseal token` or client credentials at /token)",
+        issuer.issuer_url()
+    );
+    let app = waxseal_server::app(Arc::new(rekor), tsa, issuer, metrics);
     runtime.block_on(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
@@ -221,6 +227,43 @@ fn write_trust(
     let path = trust.join("tlogs.json");
     let text = serde_json::to_string_pretty(&tlogs).context("couldn't encode tlogs.json")?;
     std::fs::write(&path, text + "\n").with_context(|| format!("couldn't write {}", path.display()))
+}
+
+/// The lifetime of tokens from the built-in issuer.
+const TOKEN_TTL_SECS: i64 = 600;
+
+/// The built-in OIDC issuer: its URL (the public URL, fixed at first start so issued tokens
+/// keep verifying), its ES256 key (0600), and the service accounts in `oidc-clients.json`
+/// (a JSON array of `{client_id, secret_sha256, subject, email?}`; none if the file is absent).
+fn builtin_issuer(dir: &DataDir, public_url: &str) -> Result<waxseal_server::oidc::BuiltinIssuer> {
+    let minter = token_issuer(dir, Some(public_url))?;
+    let accounts = match std::fs::read(dir.path("oidc-clients.json")) {
+        Ok(bytes) => serde_json::from_slice(&bytes).context("couldn't read oidc-clients.json")?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e).context("couldn't read oidc-clients.json"),
+    };
+    Ok(waxseal_server::oidc::BuiltinIssuer::new(
+        minter,
+        accounts,
+        TOKEN_TTL_SECS,
+    ))
+}
+
+/// The issuer's token minter. `public_url` fixes the issuer URL on first start; `None` reads
+/// the fixed one (for `waxseal token`, which needs an instance that has been started once).
+pub(crate) fn token_issuer(
+    dir: &DataDir,
+    public_url: Option<&str>,
+) -> Result<waxseal_oidc::TokenIssuer> {
+    let url = match public_url {
+        Some(url) => dir.fixed_setting("oidc-issuer", None, url)?,
+        None => std::fs::read_to_string(dir.path("oidc-issuer"))
+            .map(|s| s.trim_end().to_owned())
+            .context("the instance has no OIDC issuer yet: start `waxseal serve` on this data directory once")?,
+    };
+    let key = dir.key("oidc-key.pem", Algorithm::EcdsaP256Sha256)?;
+    waxseal_oidc::TokenIssuer::new(&url, &key.to_pkcs8_der())
+        .context("couldn't load the OIDC issuer key")
 }
 
 /// The TSA's key (0600) and certificate chain, generated on first start: a self-signed root and

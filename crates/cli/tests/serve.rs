@@ -138,3 +138,83 @@ fn first_start_creates_keys_and_serves_the_checkpoint() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Fetches the issuer's documents from the running instance, as a CA would.
+struct HttpFetcher<'a> {
+    server: &'a Server,
+}
+
+impl waxseal_oidc::JwksFetcher for HttpFetcher<'_> {
+    fn fetch(&self, url: &str) -> Result<Vec<u8>, waxseal_oidc::FetchError> {
+        let path = url
+            .split_once(&self.server.addr)
+            .map_or(url, |(_, path)| path);
+        match self.server.get(path) {
+            (200, body) => Ok(body),
+            (status, _) => Err(waxseal_oidc::FetchError::Status { status }),
+        }
+    }
+}
+
+#[test]
+fn tokens_from_the_builtin_issuer_verify_against_its_served_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let waxseal = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_waxseal"))
+            .args(args)
+            .arg("--data-dir")
+            .arg(&data)
+            .output()
+            .unwrap()
+    };
+    // Before the instance has run, there is no issuer to mint with.
+    let out = waxseal(&["token", "--subject", "alice"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("start `waxseal serve`"));
+
+    let server = Server::start(&data, &[]);
+    let out = waxseal(&[
+        "token",
+        "--subject",
+        "alice",
+        "--email",
+        "alice@example.com",
+        "--ttl",
+        "5m",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap();
+    let issuer = format!("http://{}", server.addr);
+    let config = waxseal_oidc::OidcConfig::new(
+        vec![waxseal_oidc::IssuerConfig::new(
+            &issuer,
+            waxseal_oidc::IssuerType::Email,
+        )],
+        Vec::new(),
+    )
+    .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let verified = waxseal_oidc::Verifier::new(config)
+        .verify(token.trim(), now, &HttpFetcher { server: &server })
+        .expect("the minted token verifies with the served JWKS");
+    assert_eq!(
+        (verified.subject(), verified.email()),
+        ("alice", Some("alice@example.com"))
+    );
+    assert_eq!(
+        std::fs::metadata(data.join("oidc-key.pem"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+}

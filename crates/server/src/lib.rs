@@ -5,6 +5,7 @@
 //!   [`waxseal_log::Log`];
 //! - [`rekor`]: the Rekor v1 and v2 APIs;
 //! - [`tsa`]: the RFC 3161 timestamp authority;
+//! - [`oidc`]: the built-in OIDC issuer (discovery, JWKS, client-credentials tokens);
 //! - `/metrics`: Prometheus metrics ([`Metrics`]).
 //!
 //! Formats live in their own crates (`waxseal-bundle`, `waxseal-tiles`, `waxseal-note`); this
@@ -12,6 +13,7 @@
 
 mod error;
 mod metrics;
+pub mod oidc;
 pub mod rekor;
 pub mod tlog;
 pub mod tsa;
@@ -24,13 +26,19 @@ pub use metrics::Metrics;
 use tower_http::trace::TraceLayer;
 
 /// The whole instance: Rekor v1/v2, the v2 log's tiles at the root as well as under
-/// `/api/v2`, the timestamp authority, and `/metrics`, with request tracing and latency metrics.
-pub fn app(rekor: Arc<rekor::Rekor>, tsa: Arc<waxseal_tsa::Tsa>, metrics: Arc<Metrics>) -> Router {
+/// `/api/v2`, the timestamp authority, the built-in OIDC issuer, and `/metrics`, with request tracing and latency metrics.
+pub fn app(
+    rekor: Arc<rekor::Rekor>,
+    tsa: Arc<waxseal_tsa::Tsa>,
+    issuer: Arc<oidc::BuiltinIssuer>,
+    metrics: Arc<Metrics>,
+) -> Router {
     let tiles = tlog::router(rekor.v2_log().clone());
     Router::new()
         .merge(rekor::router(rekor))
         .merge(tiles)
         .merge(tsa::router(tsa))
+        .merge(oidc::router(issuer))
         .route(
             "/metrics",
             get(metrics::serve).with_state(Arc::clone(&metrics)),

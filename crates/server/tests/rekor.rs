@@ -72,7 +72,12 @@ fn instance_with(v1_store: Arc<dyn Store>, v1_config: Config, limit: Option<usiz
         rekor = rekor.with_max_request_bytes(limit);
     }
     Instance {
-        app: waxseal_server::app(Arc::new(rekor), crate::tsa::test_tsa(), metrics),
+        app: waxseal_server::app(
+            Arc::new(rekor),
+            crate::tsa::test_tsa(),
+            crate::oidc::test_issuer(),
+            metrics,
+        ),
         v1_key,
         v2_key,
         v2_log_id,
