@@ -107,6 +107,15 @@ struct Published {
     edge_tiles: Arc<Vec<(u8, u64, HashTile)>>,
 }
 
+impl Published {
+    fn new(checkpoint: PublishedCheckpoint, edge: &Edge) -> Self {
+        Self {
+            checkpoint: Arc::new(checkpoint),
+            edge_tiles: Arc::new(edge.tiles()),
+        }
+    }
+}
+
 impl Shared {
     fn published_state(&self) -> Published {
         self.published
@@ -125,11 +134,8 @@ impl Shared {
         checkpoint: PublishedCheckpoint,
         edge: &Edge,
     ) -> Arc<PublishedCheckpoint> {
-        let checkpoint = Arc::new(checkpoint);
-        let state = Published {
-            checkpoint: Arc::clone(&checkpoint),
-            edge_tiles: Arc::new(edge.tiles()),
-        };
+        let state = Published::new(checkpoint, edge);
+        let checkpoint = Arc::clone(&state.checkpoint);
         *self
             .published
             .write()
@@ -139,20 +145,36 @@ impl Shared {
 
     /// Signs and durably publishes a checkpoint for the edge's (durable) tree.
     fn publish(&self, edge: &Edge) -> Result<Arc<PublishedCheckpoint>, Error> {
-        let root = edge.root()?;
-        let text = Checkpoint::new(&self.config.origin, edge.size(), root)
-            .map_err(|e| Error::Sign(e.to_string()))?
-            .to_text();
-        let note = waxseal_note::sign(&text, &[self.signer.as_ref()])
-            .map_err(|e| Error::Sign(e.to_string()))?;
-        let checkpoint = PublishedCheckpoint {
-            size: edge.size(),
-            root,
-            note: note.into_bytes(),
-        };
-        self.store.publish(&checkpoint)?;
+        let checkpoint = sign_and_store(
+            self.store.as_ref(),
+            self.signer.as_ref(),
+            &self.config.origin,
+            edge,
+        )?;
         Ok(self.set_published(checkpoint, edge))
     }
+}
+
+/// Signs a checkpoint of the edge's tree, which must already be durable, and stores it
+/// durably as the latest published one.
+fn sign_and_store(
+    store: &dyn Store,
+    signer: &dyn NoteSigner,
+    origin: &str,
+    edge: &Edge,
+) -> Result<PublishedCheckpoint, Error> {
+    let root = edge.root()?;
+    let text = Checkpoint::new(origin, edge.size(), root)
+        .map_err(|e| Error::Sign(e.to_string()))?
+        .to_text();
+    let note = waxseal_note::sign(&text, &[signer]).map_err(|e| Error::Sign(e.to_string()))?;
+    let checkpoint = PublishedCheckpoint {
+        size: edge.size(),
+        root,
+        note: note.into_bytes(),
+    };
+    store.publish(&checkpoint)?;
+    Ok(checkpoint)
 }
 
 /// Joins the sequencer when the last handle goes; declared after the sender so the channel is
@@ -201,23 +223,7 @@ impl Log {
     ) -> Result<Self, Error> {
         let state = store.load()?;
         let edge = Edge::load(store.as_ref(), state.size)?;
-        let placeholder = PublishedCheckpoint {
-            size: 0,
-            root: Hash::default(),
-            note: Vec::new(),
-        };
-        let shared = Arc::new(Shared {
-            store,
-            signer,
-            config,
-            published: RwLock::new(Published {
-                checkpoint: Arc::new(placeholder),
-                edge_tiles: Arc::new(Vec::new()),
-            }),
-            pending_entries: AtomicUsize::new(0),
-            pending_bytes: AtomicUsize::new(0),
-        });
-        match state.checkpoint {
+        let checkpoint = match state.checkpoint {
             Some(cp) if cp.size == state.size => {
                 let root = edge.root()?;
                 if cp.root != root {
@@ -229,12 +235,19 @@ impl Log {
                     }
                     .into());
                 }
-                shared.set_published(cp, &edge);
+                cp
             }
-            _ => {
-                shared.publish(&edge)?;
-            }
-        }
+            // A new log, or a crash between integration and publication.
+            _ => sign_and_store(store.as_ref(), signer.as_ref(), &config.origin, &edge)?,
+        };
+        let shared = Arc::new(Shared {
+            store,
+            signer,
+            config,
+            published: RwLock::new(Published::new(checkpoint, &edge)),
+            pending_entries: AtomicUsize::new(0),
+            pending_bytes: AtomicUsize::new(0),
+        });
         let (sender, receiver) = sync_channel(shared.config.pool_entries);
         let thread_shared = Arc::clone(&shared);
         let handle = std::thread::Builder::new()
