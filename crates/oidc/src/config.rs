@@ -63,6 +63,24 @@ impl IssuerType {
             Self::Username { .. } => "username",
         }
     }
+
+    /// The claim a proof of possession signs, as Fulcio's configuration endpoint reports it:
+    /// `email` for email issuers, `sub` for the others. (waxseal checks `email` whenever the
+    /// token has one, else `sub`, as sigstore-js signs.)
+    pub fn challenge_claim(&self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            _ => "sub",
+        }
+    }
+
+    /// The SPIFFE trust domain of a `spiffe` issuer.
+    pub fn spiffe_trust_domain(&self) -> Option<&str> {
+        match self {
+            Self::Spiffe { trust_domain } => Some(trust_domain),
+            _ => None,
+        }
+    }
 }
 
 /// One accepted issuer (or, inside [`OidcConfig`]'s meta-issuers, a URL pattern with `*`).
@@ -216,6 +234,14 @@ impl OidcConfig {
             .map(RawIssuer::into_config)
             .collect::<Result<Vec<_>, _>>()?;
         Self::with_ci_providers(issuers, meta_issuers, ci_providers)
+    }
+
+    /// Every accepted issuer, exact ones first; `true` marks a meta-issuer pattern.
+    pub fn issuers(&self) -> impl Iterator<Item = (bool, &IssuerConfig)> {
+        self.issuers
+            .values()
+            .map(|i| (false, i))
+            .chain(self.meta_issuers.iter().map(|(_, i)| (true, i)))
     }
 
     /// The configuration for a token's `iss`: the exact issuer if configured, else the first

@@ -17,6 +17,8 @@ pub(crate) enum ApiError {
     BadRequest(String),
     /// The entry already exists; `location` is its URL path.
     Conflict { message: String, location: String },
+    /// The caller is authenticated but not allowed (an issuance rule refused it).
+    Forbidden(String),
     /// The server failed; the cause is logged, not sent.
     Internal(String),
     /// No such resource.
@@ -25,6 +27,8 @@ pub(crate) enum ApiError {
     PayloadTooLarge { limit: usize },
     /// The log's pool is full.
     Pushback { retry_after: Duration },
+    /// The request carries no acceptable credentials (a missing or rejected identity token).
+    Unauthorized(String),
     /// The request's content type is not one the endpoint reads.
     UnsupportedMediaType(String),
 }
@@ -48,6 +52,8 @@ impl IntoResponse for ApiError {
                 )
             }
             Self::NotFound(message) => (StatusCode::NOT_FOUND, message.clone()),
+            Self::Forbidden(message) => (StatusCode::FORBIDDEN, message.clone()),
+            Self::Unauthorized(message) => (StatusCode::UNAUTHORIZED, message.clone()),
             Self::PayloadTooLarge { limit } => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("request body exceeds the limit of {limit} bytes"),

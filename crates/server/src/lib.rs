@@ -5,6 +5,7 @@
 //!   [`waxseal_log::Log`];
 //! - [`rekor`]: the Rekor v1 and v2 APIs;
 //! - [`tsa`]: the RFC 3161 timestamp authority;
+//! - [`fulcio`]: the Fulcio-compatible certificate authority;
 //! - [`oidc`]: the built-in OIDC issuer (discovery, JWKS, client-credentials tokens);
 //! - `/metrics`: Prometheus metrics ([`Metrics`]).
 //!
@@ -12,6 +13,8 @@
 //! crate maps HTTP to them, and maps every error to a response in one place.
 
 mod error;
+mod fetch;
+pub mod fulcio;
 mod metrics;
 pub mod oidc;
 pub mod rekor;
@@ -22,6 +25,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
+pub use fetch::HttpFetcher;
 pub use metrics::Metrics;
 use tower_http::trace::TraceLayer;
 
