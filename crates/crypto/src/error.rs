@@ -6,6 +6,12 @@ use crate::Algorithm;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// An encrypted private key did not open: the passphrase is wrong or the file was altered.
+    #[error("couldn't decrypt the private key: wrong passphrase, or the file was altered")]
+    DecryptionFailed,
+    /// The backend failed to encrypt a private key.
+    #[error("couldn't encrypt the private key")]
+    EncryptionFailed,
     /// The backend could not generate a key pair.
     #[error("couldn't generate a {algorithm} key")]
     KeyGenerationFailed {
@@ -29,6 +35,12 @@ pub enum Error {
         /// Offset of the offending element in the input.
         offset: usize,
         /// The rule that was broken.
+        reason: &'static str,
+    },
+    /// An encrypted private key's layout is not one this crate writes.
+    #[error("malformed encrypted private key: {reason}")]
+    MalformedEncryptedKey {
+        /// What was wrong.
         reason: &'static str,
     },
     /// PEM text is not well-formed.

@@ -13,12 +13,15 @@
 //!   ([`PublicKey::verify_prehashed`]).
 //! - Private keys as unencrypted PKCS#8 ([RFC 5208], [RFC 5958]) DER and PEM, generation and
 //!   signing: [`SigningKey`] (Ed25519 and ECDSA only).
+//! - Private keys encrypted at rest with PBKDF2-HMAC-SHA256 ([RFC 8018 §5.2]) and AES-256-GCM:
+//!   [`SigningKey::to_encrypted_pem`], [`SigningKey::from_encrypted_pem`]; and ECDSA signing of a
+//!   precomputed digest: [`SigningKey::sign_prehashed`].
 //! - PEM text encoding with Go's exact layout: [`pem`].
 //! - SHA-256: [`sha256`], [`Sha256`]; SHA-384 and SHA-512 ([FIPS 180-4]): [`sha384`], [`sha512`].
 //!
 //! What it does **not** do: X.509 certificates and chains (`waxseal-x509`), signed notes, key IDs
-//! and log IDs (`waxseal-note`), JWTs (`waxseal-oidc`), encrypted private keys, RSA signing,
-//! RSA-PSS, prehashed signing, and Ed25519ph (RFC 8032 §5.1) verification.
+//! and log IDs (`waxseal-note`), JWTs (`waxseal-oidc`), encrypted PKCS#8 (RFC 5958 §3), RSA
+//! signing, RSA-PSS, and Ed25519ph (RFC 8032 §5.1) verification.
 //!
 //! [common]: https://github.com/sigstore/protobuf-specs/blob/main/protos/sigstore_common.proto
 //! [RFC 5280 §4.1.2.7]: https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.7
@@ -28,6 +31,7 @@
 //! [RFC 7468 §13]: https://www.rfc-editor.org/rfc/rfc7468#section-13
 //! [RFC 8032]: https://www.rfc-editor.org/rfc/rfc8032
 //! [RFC 8017 §8.2]: https://www.rfc-editor.org/rfc/rfc8017#section-8.2
+//! [RFC 8018 §5.2]: https://www.rfc-editor.org/rfc/rfc8018#section-5.2
 //! [RFC 5208]: https://www.rfc-editor.org/rfc/rfc5208
 //! [RFC 5958]: https://www.rfc-editor.org/rfc/rfc5958
 //! [FIPS 180-4]: https://nvlpubs.nist.gov/nistpubs/FIPS/NIST.FIPS.180-4.pdf
@@ -50,6 +54,7 @@
 mod algorithm;
 mod der;
 mod digest;
+mod encrypted;
 mod error;
 pub mod pem;
 mod public_key;
@@ -58,6 +63,7 @@ mod signing_key;
 
 pub use algorithm::Algorithm;
 pub use digest::{Sha256, sha256, sha384, sha512};
+pub use encrypted::ENCRYPTED_PRIVATE_KEY;
 pub use error::Error;
 pub use public_key::PublicKey;
 pub use random::random_bytes;

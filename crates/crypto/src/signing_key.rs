@@ -157,6 +157,36 @@ impl SigningKey {
         };
         Ok(signature.as_ref().to_vec())
     }
+
+    /// Signs a precomputed digest: an ASN.1 DER `Ecdsa-Sig-Value` over `digest`, which must be
+    /// the key's own hash (SHA-256 for P-256, SHA-384 for P-384, SHA-512 for P-521) of the
+    /// message. The signature verifies with [`PublicKey::verify`] over the message and with
+    /// [`PublicKey::verify_prehashed`] over `digest`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::PrehashUnsupported`] for Ed25519, [`Error::UnsupportedDigestLength`] if
+    /// `digest` is not as long as the key's hash, [`Error::SigningFailed`] if the backend fails.
+    pub fn sign_prehashed(&self, digest: &[u8]) -> Result<Vec<u8>, Error> {
+        let algorithm = self.algorithm();
+        let Pair::Ecdsa(pair) = &self.pair else {
+            return Err(Error::PrehashUnsupported { algorithm });
+        };
+        let hash = match algorithm {
+            Algorithm::EcdsaP256Sha256 => &aws_lc_rs::digest::SHA256,
+            Algorithm::EcdsaP384Sha384 => &aws_lc_rs::digest::SHA384,
+            _ => &aws_lc_rs::digest::SHA512,
+        };
+        if digest.len() != hash.output_len() {
+            return Err(Error::UnsupportedDigestLength { len: digest.len() });
+        }
+        let digest = aws_lc_rs::digest::Digest::import_less_safe(digest, hash)
+            .map_err(|_| Error::UnsupportedDigestLength { len: digest.len() })?;
+        let signature = pair
+            .sign_digest(&digest)
+            .map_err(|_| Error::SigningFailed { algorithm })?;
+        Ok(signature.as_ref().to_vec())
+    }
 }
 
 impl fmt::Debug for SigningKey {

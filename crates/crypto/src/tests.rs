@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::der::{self, element};
-use crate::{Algorithm, Error, PublicKey, SigningKey, pem, sha256};
+use crate::{Algorithm, Error, PublicKey, SigningKey, pem, sha256, sha384, sha512};
 
 const SIGNING_ALGORITHMS: &[Algorithm] = &[
     Algorithm::Ed25519,
@@ -725,4 +725,39 @@ fn rejects_prehashed_ed25519_and_odd_digest_lengths() {
             "{len}"
         );
     }
+}
+
+#[test]
+fn prehashed_signatures_verify_over_the_message() {
+    for algorithm in [
+        Algorithm::EcdsaP256Sha256,
+        Algorithm::EcdsaP384Sha384,
+        Algorithm::EcdsaP521Sha512,
+    ] {
+        let key = SigningKey::generate(algorithm).unwrap();
+        let digest = match algorithm {
+            Algorithm::EcdsaP256Sha256 => sha256(b"artifact").to_vec(),
+            Algorithm::EcdsaP384Sha384 => sha384(b"artifact").to_vec(),
+            _ => sha512(b"artifact").to_vec(),
+        };
+        let signature = key.sign_prehashed(&digest).unwrap();
+        key.public_key().verify(b"artifact", &signature).unwrap();
+        key.public_key()
+            .verify_prehashed(&digest, &signature)
+            .unwrap();
+        assert_eq!(
+            key.sign_prehashed(&digest[1..]).unwrap_err(),
+            Error::UnsupportedDigestLength {
+                len: digest.len() - 1
+            },
+            "{algorithm}"
+        );
+    }
+    let ed = SigningKey::generate(Algorithm::Ed25519).unwrap();
+    assert_eq!(
+        ed.sign_prehashed(&[0; 32]).unwrap_err(),
+        Error::PrehashUnsupported {
+            algorithm: Algorithm::Ed25519
+        }
+    );
 }

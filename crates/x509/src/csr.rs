@@ -1,15 +1,19 @@
 //! Proof of possession: PKCS#10 certificate signing requests (RFC 2986) and the signed-subject
 //! form of Fulcio's `publicKeyRequest`.
 
-use der::asn1::AnyRef;
+use der::asn1::{AnyRef, BitString, SetOfVec};
 use der::{Decode, Encode, SliceReader};
 use spki::AlgorithmIdentifierOwned;
-use waxseal_crypto::{Algorithm, PublicKey, pem};
-use x509_cert::request::CertReq;
+use waxseal_crypto::{Algorithm, PublicKey, SigningKey, pem};
+use x509_cert::attr::Attribute;
+use x509_cert::ext::pkix::BasicConstraints;
+use x509_cert::name::Name;
+use x509_cert::request::{CertReq, CertReqInfo, ExtensionReq, Version};
 
 use crate::Error;
 use crate::certificate::{
-    ECDSA_WITH_SHA256, ECDSA_WITH_SHA384, ECDSA_WITH_SHA512, ED25519, SHA256_WITH_RSA,
+    BASIC_CONSTRAINTS, ECDSA_WITH_SHA256, ECDSA_WITH_SHA384, ECDSA_WITH_SHA512, ED25519,
+    SHA256_WITH_RSA, extension, signature_algorithm, spki_from_der,
 };
 
 /// The PEM label of a PKCS#10 request (RFC 7468 §7).
@@ -67,6 +71,61 @@ impl CertificationRequest {
             .verify(&info, signature)
             .map_err(|_| Error::CsrSignatureInvalid)?;
         Ok(Self { public_key })
+    }
+
+    /// Builds the DER PKCS#10 request sigstore-python sends Fulcio (`sign.py`): an empty
+    /// subject, `key`'s SubjectPublicKeyInfo, an extensionRequest attribute with a critical
+    /// BasicConstraints CA:false, self-signed with `key` (ECDSA P-256 with SHA-256 or P-384 with
+    /// SHA-384). The signature is the proof of possession.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CaAlgorithmUnsupported`] for other keys, [`Error::Signing`] if signing fails,
+    /// and the encoding errors.
+    pub fn build(key: &SigningKey) -> Result<Vec<u8>, Error> {
+        let algorithm = signature_algorithm(key.algorithm())?;
+        let basic_constraints = extension(
+            BASIC_CONSTRAINTS,
+            true,
+            &BasicConstraints {
+                ca: false,
+                path_len_constraint: None,
+            },
+            "BasicConstraints",
+        )?;
+        let attribute = Attribute::try_from(ExtensionReq(vec![basic_constraints]))
+            .map_err(|e| Error::encoding("extensionRequest", e))?;
+        let mut attributes = SetOfVec::new();
+        attributes
+            .insert(attribute)
+            .map_err(|e| Error::encoding("attributes", e))?;
+        let info = CertReqInfo {
+            version: Version::V1,
+            subject: Name::default(),
+            public_key: spki_from_der(key.public_key().spki_der())?,
+            attributes,
+        };
+        let info_der = info
+            .to_der()
+            .map_err(|e| Error::encoding("CertificationRequestInfo", e))?;
+        let signature = key.sign(&info_der).map_err(Error::Signing)?;
+        CertReq {
+            info,
+            algorithm,
+            signature: BitString::from_bytes(&signature)
+                .map_err(|e| Error::encoding("signature", e))?,
+        }
+        .to_der()
+        .map_err(|e| Error::encoding("CertificationRequest", e))
+    }
+
+    /// [`CertificationRequest::build`] as PEM (`CERTIFICATE REQUEST`, RFC 7468 §7).
+    ///
+    /// # Errors
+    ///
+    /// As [`CertificationRequest::build`].
+    pub fn build_pem(key: &SigningKey) -> Result<String, Error> {
+        Ok(pem::encode(CSR_LABEL, &Self::build(key)?))
     }
 
     /// The requester's public key.
@@ -140,4 +199,27 @@ fn check_signature_algorithm(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_requests_verify_and_name_the_key() {
+        for algorithm in [Algorithm::EcdsaP256Sha256, Algorithm::EcdsaP384Sha384] {
+            let key = SigningKey::generate(algorithm).unwrap();
+            let pem = CertificationRequest::build_pem(&key).unwrap();
+            let request = CertificationRequest::from_pem(&pem).unwrap();
+            assert_eq!(request.public_key(), &key.public_key(), "{algorithm}");
+            let parsed = CertReq::from_der(&CertificationRequest::build(&key).unwrap()).unwrap();
+            assert!(parsed.info.subject.is_empty(), "{algorithm}: empty subject");
+            assert_eq!(parsed.info.attributes.len(), 1, "{algorithm}");
+        }
+        let ed = SigningKey::generate(Algorithm::Ed25519).unwrap();
+        assert!(matches!(
+            CertificationRequest::build(&ed),
+            Err(Error::CaAlgorithmUnsupported { .. })
+        ));
+    }
 }
