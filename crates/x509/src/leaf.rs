@@ -302,6 +302,24 @@ impl Certificate {
         &self.der
     }
 
+    /// The subject public key (for a CA certificate, what SCTs' `issuer_key_hash` hashes).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MalformedPublicKey`] or an unsupported-key error if the key does not parse.
+    pub fn public_key(&self) -> Result<PublicKey, Error> {
+        CertificateDer::parse(&self.der)?.public_key()
+    }
+
+    /// Verifies that `issuer` signed this certificate (ECDSA P-256 or P-384 issuer keys).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CertificateSignatureInvalid`] if it did not, and the algorithm errors.
+    pub fn verify_issued_by(&self, issuer: &PublicKey) -> Result<(), Error> {
+        CertificateDer::parse(&self.der)?.verify_signature(issuer, "the issuer")
+    }
+
     /// PEM in Go's layout (64-column lines, `\n`, trailing `\n`), which Sigstore clients copy
     /// into log entries and compare byte for byte.
     pub fn to_pem(&self) -> String {

@@ -1,0 +1,1 @@
+//! Integration tests of the signing client against an in-process instance.
