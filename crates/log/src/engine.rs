@@ -320,7 +320,11 @@ impl Log {
             });
         }
         let shared = self.shared();
-        let key = shared.config.format.key(&entry).map_err(Error::InvalidEntry)?;
+        let key = shared
+            .config
+            .format
+            .key(&entry)
+            .map_err(Error::InvalidEntry)?;
         let len = entry.len() + terms.iter().map(Vec::len).sum::<usize>();
         let bytes = shared.pending_bytes.fetch_add(len, Ordering::AcqRel) + len;
         if bytes > shared.config.pool_bytes {
@@ -393,15 +397,12 @@ impl Log {
         }
         let bundle = self.read_bundle(index / TILE_WIDTH)?;
         let position = (index % TILE_WIDTH) as usize;
-        bundle
-            .entry(position)
-            .map(<[u8]>::to_vec)
-            .ok_or_else(|| {
-                StoreError::Corrupt {
-                    what: format!("entry bundle {} lacks entry {index}", index / TILE_WIDTH),
-                }
-                .into()
-            })
+        bundle.entry(position).map(<[u8]>::to_vec).ok_or_else(|| {
+            StoreError::Corrupt {
+                what: format!("entry bundle {} lacks entry {index}", index / TILE_WIDTH),
+            }
+            .into()
+        })
     }
 
     /// When the entry at `index` was sequenced, in milliseconds since the Unix epoch.

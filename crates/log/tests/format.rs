@@ -48,7 +48,10 @@ fn stamped_duplicates_get_their_first_index_and_time_back() {
         assert_eq!((a.index, a.time_ms), (b.index, b.time_ms));
     }
     assert!(again[5..].iter().all(|a| !a.duplicate));
-    assert!(again[5].time_ms > first[0].time_ms, "the new entries got a later time");
+    assert!(
+        again[5].time_ms > first[0].time_ms,
+        "the new entries got a later time"
+    );
     assert_eq!(t.log().checkpoint().size, 7);
     assert_eq!(
         t.log().find(b"a-3").unwrap(),
@@ -73,7 +76,10 @@ fn stamped_log_reloads_a_partial_bundle_after_restart() {
     t.append_ok(&entries("b", 300));
     t.check();
     let after = t.log().bundle(0, None).unwrap().unwrap();
-    assert!(after.starts_with(&before), "the partial bundle was extended");
+    assert!(
+        after.starts_with(&before),
+        "the partial bundle was extended"
+    );
     assert_eq!(
         t.log().bundle(0, Some(3)).unwrap().unwrap(),
         before,
@@ -105,6 +111,9 @@ fn entries_the_format_rejects_never_enter_the_pool() {
     let t = stamped_memory_log();
     let result = t.log().append(b"invalid entry".to_vec());
     assert!(matches!(result, Err(Error::InvalidEntry(_))), "{result:?}");
-    assert!(matches!(t.log().find(b"invalid"), Err(Error::InvalidEntry(_))));
+    assert!(matches!(
+        t.log().find(b"invalid"),
+        Err(Error::InvalidEntry(_))
+    ));
     assert_eq!(t.log().pending(), 0);
 }

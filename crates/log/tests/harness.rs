@@ -209,7 +209,8 @@ impl TestLog {
 
     /// The invariants that must hold after every step.
     pub(crate) fn check(&self) {
-        let checked = check_log(self.store.as_ref(), &self.config, &self.verifier).expect("check_log");
+        let checked =
+            check_log(self.store.as_ref(), &self.config, &self.verifier).expect("check_log");
         let log = self.log();
         let published = log.checkpoint();
         // The served checkpoint may lag the stored one only after a failed publication.
@@ -223,8 +224,14 @@ impl TestLog {
             assert_eq!(&self.submitted(&stored).0, entry, "entry {index}");
             if self.stamped {
                 let (_, stamped_index, time) = Stamped::read(&stored);
-                assert_eq!(stamped_index, *index, "entry {index} was sealed at its index");
-                assert_eq!(time, self.times[index], "entry {index} was sealed at its time");
+                assert_eq!(
+                    stamped_index, *index,
+                    "entry {index} was sealed at its index"
+                );
+                assert_eq!(
+                    time, self.times[index],
+                    "entry {index} was sealed at its time"
+                );
             }
         }
         // Every checkpoint ever signed is consistent with the latest published one.
