@@ -41,6 +41,7 @@
 //! ```
 
 mod check;
+pub mod ct;
 mod edge;
 mod engine;
 mod error;
@@ -56,4 +57,4 @@ pub use error::{Error, StoreError};
 pub use format::{EntryFormat, FormatError, Sealed, Unsealed, Verbatim};
 pub use reply::PendingAppend;
 pub use sqlite::SqliteStore;
-pub use store::{Integration, PublishedCheckpoint, Store, StoredState};
+pub use store::{Integration, IssuerStore, PublishedCheckpoint, Store, StoredState};

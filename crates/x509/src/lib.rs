@@ -98,5 +98,5 @@ pub use error::Error;
 pub use leaf::{Certificate, LeafInfo, LeafRequest, Precertificate, San, parse_leaf};
 pub use sct::{
     SignedCertificateTimestamp, encode_sct_list, leaf_index_extension, parse_sct_list,
-    sct_signing_input, sign_sct, verify_sct,
+    sct_signing_input, sign_sct, sign_x509_sct, verify_sct, x509_sct_signing_input,
 };
