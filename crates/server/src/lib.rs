@@ -1,6 +1,8 @@
 //! waxseal's HTTP services: one axum router per service, each built by a `router` function
 //! that tests drive without a socket, and [`app`] that puts them together.
 //!
+//! - [`ct`]: the built-in Certificate Transparency log (RFC 6962 submission, C2SP
+//!   static-ct-api reads) over a [`waxseal_log::ct::CtLog`];
 //! - [`tlog`]: the C2SP `tlog-tiles` read API (checkpoint, hash tiles, entry bundles) over a
 //!   [`waxseal_log::Log`];
 //! - [`rekor`]: the Rekor v1 and v2 APIs;
@@ -12,6 +14,7 @@
 //! Formats live in their own crates (`waxseal-bundle`, `waxseal-tiles`, `waxseal-note`); this
 //! crate maps HTTP to them, and maps every error to a response in one place.
 
+pub mod ct;
 mod error;
 mod fetch;
 pub mod fulcio;
