@@ -7,6 +7,7 @@
 mod bench;
 mod datadir;
 mod serve;
+mod trust;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -24,7 +25,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the waxseal instance: Rekor v1 and v2 transparency logs, their tiles, metrics.
+    /// Run the waxseal instance: CA and CT log, Rekor v1 and v2, timestamp authority, OIDC
+    /// issuer, trust files, metrics.
     Serve(ServeArgs),
     /// Mint an identity token from the instance's built-in OIDC issuer (an admin and test
     /// command: whoever can read the data directory can mint tokens).
@@ -50,6 +52,18 @@ struct ServeArgs {
     /// (default: the public URL's host).
     #[arg(long)]
     origin: Option<String>,
+    /// The OIDC issuers the CA accepts and their issuance rules, TOML (default:
+    /// DATA_DIR/oidc.toml if it exists). The built-in issuer is always accepted.
+    #[arg(long, env = "WAXSEAL_OIDC_CONFIG")]
+    oidc_config: Option<PathBuf>,
+    /// The CA's key type, chosen at the first start.
+    #[arg(long, value_enum)]
+    ca_key_type: Option<serve::CaKeyType>,
+    /// The transparency log named by the default signing config (`trust/signing_config.json`
+    /// and `client_trust_config.json`); both variants are always written as
+    /// `*.rekor-v1.json` and `*.rekor-v2.json`.
+    #[arg(long, value_enum, default_value = "rekor-v1")]
+    signing_log: trust::SigningLog,
 }
 
 #[derive(Debug, clap::Args)]
@@ -118,6 +132,9 @@ fn main() -> ExitCode {
             listen: args.listen,
             public_url: args.public_url.as_deref(),
             origin: args.origin.as_deref(),
+            oidc_config: args.oidc_config.as_deref(),
+            ca_key_type: args.ca_key_type,
+            signing_log: args.signing_log,
         }),
         Command::Token(args) => token(&args),
         Command::Bench(BenchCommand::Log(args)) => bench::run_log(&args),
