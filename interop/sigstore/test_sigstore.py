@@ -217,3 +217,107 @@ def test_dsse_attestations_cross_verify_on_rekor_v1(instance, artifact, tmp_path
         assert result.returncode == 0, f"{verify.__name__} of waxseal's attestation failed:\n{result.stdout}\n{result.stderr}"
         result = verify(instance, mode, tampered(artifact), wax_bundle)
         assert result.returncode != 0, f"{verify.__name__} accepted a tampered subject"
+
+
+def test_issued_certificate_profile_and_sct(instance, artifact, tmp_path):
+    """The leaf sigstore-python got, read with `cryptography` (not waxseal): Fulcio's profile
+    (INTEROP.md §3) and one embedded SCT whose signature verifies with the trusted root's CT
+    key over the RFC 6962 precertificate input."""
+    import base64
+    import datetime
+    import hashlib
+    import struct
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
+
+    bundle = tmp_path / "py.sigstore.json"
+    document = py_sign(instance, "rekor-v1", artifact, bundle)
+    leaf = x509.load_der_x509_certificate(
+        base64.b64decode(document["verificationMaterial"]["certificate"]["rawBytes"]))
+    root = json.loads((instance.data / "trust" / "trusted_root.json").read_text())
+    chain = [x509.load_der_x509_certificate(base64.b64decode(c["rawBytes"]))
+             for c in root["certificateAuthorities"][0]["certChain"]["certificates"]]
+    intermediate = chain[0]
+
+    assert leaf.version == x509.Version.v3
+    assert 0 < leaf.serial_number < 2 ** 160
+    assert len(leaf.subject) == 0
+    assert leaf.not_valid_after_utc - leaf.not_valid_before_utc == datetime.timedelta(minutes=10)
+    san = leaf.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+    assert san.critical and san.value.get_values_for_type(x509.RFC822Name) == [EMAIL]
+    ku = leaf.extensions.get_extension_for_oid(ExtensionOID.KEY_USAGE)
+    assert ku.value.digital_signature
+    eku = leaf.extensions.get_extension_for_oid(ExtensionOID.EXTENDED_KEY_USAGE)
+    assert not eku.critical and list(eku.value) == [ExtendedKeyUsageOID.CODE_SIGNING]
+    aki = leaf.extensions.get_extension_for_oid(ExtensionOID.AUTHORITY_KEY_IDENTIFIER).value
+    ski = intermediate.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_KEY_IDENTIFIER).value
+    assert aki.key_identifier == ski.digest
+    issuer_v1 = leaf.extensions.get_extension_for_oid(x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.1"))
+    assert issuer_v1.value.value == instance.issuer.encode()
+    issuer_v2 = leaf.extensions.get_extension_for_oid(x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.8"))
+    assert issuer_v2.value.value == b"\x0c" + bytes([len(instance.issuer)]) + instance.issuer.encode()
+    intermediate.public_key().verify(
+        leaf.signature, leaf.tbs_certificate_bytes, ec.ECDSA(leaf.signature_hash_algorithm))
+
+    scts = leaf.extensions.get_extension_for_class(x509.PrecertificateSignedCertificateTimestamps).value
+    assert len(scts) == 1
+    sct = scts[0]
+    ctlog = root["ctlogs"][0]
+    ct_spki = base64.b64decode(ctlog["publicKey"]["rawBytes"])
+    assert sct.log_id == base64.b64decode(ctlog["logId"]["keyId"]) == hashlib.sha256(ct_spki).digest()
+    assert sct.entry_type == x509.certificate_transparency.LogEntryType.PRE_CERTIFICATE
+    issuer_key_hash = hashlib.sha256(intermediate.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).digest()
+    tbs = leaf.tbs_precertificate_bytes
+    extensions = sct.extension_bytes
+    timestamp_ms = int(sct.timestamp.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
+    signed = (
+        bytes([0, 0])  # v1, certificate_timestamp
+        + struct.pack(">Q", timestamp_ms)
+        + struct.pack(">H", 1)  # precert_entry
+        + issuer_key_hash
+        + len(tbs).to_bytes(3, "big") + tbs
+        + struct.pack(">H", len(extensions)) + extensions
+    )
+    # The SCT's leaf_index extension (static-ct-api): type 0, 5-byte index.
+    assert extensions[0] == 0 and struct.unpack(">H", extensions[1:3])[0] == 5
+    ct_key = serialization.load_der_public_key(ct_spki)
+    ct_key.verify(sct.signature, signed, ec.ECDSA(hashes.SHA256()))
+    with pytest.raises(Exception):
+        ct_key.verify(sct.signature, signed[:-1] + bytes([signed[-1] ^ 1]), ec.ECDSA(hashes.SHA256()))
+
+
+def test_p384_certificate_authority(tmp_path, artifact):
+    """A CA created with `--ca-key-type p384` issues P-384-signed leaves sigstore-python accepts."""
+    data = tmp_path / "p384-data"
+    proc = subprocess.Popen(
+        [str(waxseal_binary()), "serve", "--data-dir", str(data), "--listen", "127.0.0.1:0",
+         "--ca-key-type", "p384"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        m = re.search(r"at (http://\S+)", line)
+        assert m, f"serve printed {line!r}"
+        config = data / "trust" / "client_trust_config.json"
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not config.exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        p384 = Instance(m.group(1).rstrip("/"), data)
+        bundle = tmp_path / "p384.sigstore.json"
+        document = py_sign(p384, "rekor-v1", artifact, bundle)
+        import base64
+
+        from cryptography import x509
+        leaf = x509.load_der_x509_certificate(
+            base64.b64decode(document["verificationMaterial"]["certificate"]["rawBytes"]))
+        assert leaf.signature_hash_algorithm.name == "sha384"
+        result = py_verify(p384, "rekor-v1", artifact, bundle)
+        assert result.returncode == 0, result.stderr
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
