@@ -31,6 +31,9 @@ enum Command {
     /// Mint an identity token from the instance's built-in OIDC issuer (an admin and test
     /// command: whoever can read the data directory can mint tokens).
     Token(TokenArgs),
+    /// The instance's client trust material.
+    #[command(subcommand)]
+    Trust(TrustCommand),
     /// Measure performance on this machine.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -86,6 +89,24 @@ struct TokenArgs {
 }
 
 #[derive(Debug, Subcommand)]
+enum TrustCommand {
+    /// Print the instance's ClientTrustConfig (`DATA_DIR/trust/client_trust_config.json`, the
+    /// file `sigstore --trust-config` and `waxseal sign --trust-config` take), for clients on
+    /// other machines.
+    Export(TrustExportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct TrustExportArgs {
+    /// The instance's data directory (`waxseal serve` must have run on it once).
+    #[arg(long, env = "WAXSEAL_DATA_DIR", default_value_os_t = datadir::default_dir())]
+    data_dir: PathBuf,
+    /// Export the variant that signs with this log instead of the instance's default.
+    #[arg(long, value_enum)]
+    signing_log: Option<trust::SigningLog>,
+}
+
+#[derive(Debug, Subcommand)]
 enum BenchCommand {
     /// Durable append throughput, proof generation and memory of the log engine, against raw
     /// SHA-256 and the store's durable-commit rate measured in the same run.
@@ -117,6 +138,29 @@ fn token(args: &TokenArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn trust_export(args: &TrustExportArgs) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let name = match args.signing_log {
+        None => "client_trust_config.json",
+        Some(trust::SigningLog::RekorV1) => "client_trust_config.rekor-v1.json",
+        Some(trust::SigningLog::RekorV2) => "client_trust_config.rekor-v2.json",
+    };
+    let path = args.data_dir.join("trust").join(name);
+    let text = std::fs::read(&path).with_context(|| {
+        format!(
+            "couldn't read {}: start `waxseal serve --data-dir {}` once to create it",
+            path.display(),
+            args.data_dir.display()
+        )
+    })?;
+    waxseal_bundle::ClientTrustConfig::from_json(&text)
+        .with_context(|| format!("{} is not a valid ClientTrustConfig", path.display()))?;
+    use std::io::Write as _;
+    std::io::stdout()
+        .write_all(&text)
+        .context("couldn't write to stdout")
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -137,6 +181,7 @@ fn main() -> ExitCode {
             signing_log: args.signing_log,
         }),
         Command::Token(args) => token(&args),
+        Command::Trust(TrustCommand::Export(args)) => trust_export(&args),
         Command::Bench(BenchCommand::Log(args)) => bench::run_log(&args),
         Command::Bench(BenchCommand::P256(args)) => bench::run_p256(&args),
     };

@@ -269,6 +269,19 @@ fn check_trust_files(server: &Server, data: &std::path::Path) {
     }
     let client = ClientTrustConfig::from_json(&read("client_trust_config.json")).unwrap();
     assert_eq!(client.trusted_root, root);
+    let export = Command::new(env!("CARGO_BIN_EXE_waxseal"))
+        .args(["trust", "export", "--data-dir"])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(export.status.success());
+    assert_eq!(export.stdout, read("client_trust_config.json"));
+    let export = Command::new(env!("CARGO_BIN_EXE_waxseal"))
+        .args(["trust", "export", "--signing-log", "rekor-v2", "--data-dir"])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert_eq!(export.stdout, read("client_trust_config.rekor-v2.json"));
 
     let (status, bundle) = server.get("/api/v2/trustBundle");
     assert_eq!(status, 200);
