@@ -1,8 +1,12 @@
-//! Sigstore wire formats that a transparency log speaks: DSSE envelopes and the Rekor entry
-//! kinds, validated and canonicalised byte for byte as the reference services do.
+//! Sigstore wire formats: bundles, trust material, DSSE envelopes and the Rekor entry kinds,
+//! validated and canonicalised byte for byte as the reference services do.
 //!
 //! What it implements:
 //!
+//! - The Sigstore bundle v0.1–v0.3 (protobuf-specs `sigstore_bundle.proto`, protobuf JSON):
+//!   [`Bundle`], read strictly and written as sigstore-python and sigstore-js write it.
+//! - Trust material (`sigstore_trustroot.proto`): [`TrustedRoot`], [`SigningConfig`] v0.2 and
+//!   [`ClientTrustConfig`], with the exact media types sigstore-python 4.5 accepts.
 //! - DSSE envelopes and the DSSEv1 pre-authentication encoding
 //!   ([DSSE `envelope.md`, `protocol.md`][dsse]; protobuf-specs `envelope.proto`): [`dsse`].
 //! - Rekor v1 proposed entries (sigstore/rekor `openapi.yaml`, `pkg/types/hashedrekord/v0.0.1`,
@@ -20,7 +24,7 @@
 //!
 //! What it does **not** do: HTTP (`waxseal-server`), storage, sequencing and proofs
 //! (`waxseal-log`), signing the SET or checkpoints (the log's key, through `waxseal-crypto`), and
-//! full bundle verification against a trusted root (`waxseal-verify`, to come). Certificates in
+//! full bundle verification against a trusted root (`waxseal-verify`). Certificates in
 //! entries are parsed for their key and subject alternative names only; no chain is checked, as
 //! Rekor checks none for a single certificate. Rekor's `intoto` kind, Ed25519ph, certificate
 //! chains in `publicKey.content`, and enum numbers in protobuf JSON are not accepted.
@@ -65,9 +69,25 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod bundle;
+mod common;
 pub mod dsse;
 mod error;
 mod protojson;
 pub mod rekor;
+mod trust;
 
+pub use bundle::{
+    Bundle, BundleContent, BundleVersion, MessageSignature, PublicKeyIdentifier,
+    Rfc3161SignedTimestamp, TimestampVerificationData, VerificationContent, VerificationMaterial,
+};
+pub use common::{
+    DistinguishedName, HashOutput, PublicKey, TimeRange, Timestamp, TimestampError,
+    X509Certificate, X509CertificateChain,
+};
 pub use error::Error;
+pub use trust::{
+    CLIENT_TRUST_CONFIG_MEDIA_TYPE, CertificateAuthority, ClientTrustConfig,
+    SIGNING_CONFIG_MEDIA_TYPE, Service, ServiceConfiguration, ServiceSelector, SigningConfig,
+    TRUSTED_ROOT_MEDIA_TYPE, TRUSTED_ROOT_MEDIA_TYPE_V0_2, TransparencyLogInstance, TrustedRoot,
+};

@@ -7,6 +7,7 @@
 //! - `vectors`: real Sigstore bundles: the body each entry's request would produce, byte for
 //!   byte, and the SET over it under the real Rekor key.
 //! - `entries`: response shapes (`TransparencyLogEntry`, v1 `LogEntry`) against real data.
+//! - `models`: bundles and trusted roots of the shared vectors parse and write back unchanged.
 //! - `search`: search queries find the terms entries are indexed under.
 //! - `robustness`: arbitrary and mutated requests give errors, never panics.
 
@@ -15,6 +16,7 @@
 mod dsse;
 mod entries;
 mod hashedrekord;
+mod models;
 mod robustness;
 mod search;
 mod support;
