@@ -4,7 +4,7 @@ Starts `waxseal serve` on a fresh data directory, submits hashedrekord entries s
 fresh ECDSA P-256 keys, and checks every answer with code written in this directory from the
 specs (RFC 9162, RFC 8785, C2SP signed-note / tlog-checkpoint / tlog-tiles, the Rekor v1 and
 rekor-tiles v2 API shapes). Nothing from waxseal is used but its HTTP answers and the trust
-material it writes (DIR/trust/tlogs.json). See README.md beside this file.
+material it writes (the `tlogs` of DIR/trust/trusted_root.json). See README.md beside this file.
 """
 
 import base64
@@ -190,10 +190,10 @@ def verify_v2_checkpoint(text, trust):
 
 
 class Trust:
-    """What DIR/trust/tlogs.json says, checked against INTEROP.md §1."""
+    """What the `tlogs` of DIR/trust/trusted_root.json say, checked against INTEROP.md §1."""
 
     def __init__(self, tlogs, v2_origin):
-        check(isinstance(tlogs, list) and len(tlogs) == 2, "tlogs.json must be a list of two tlogs")
+        check(isinstance(tlogs, list) and len(tlogs) == 2, "trusted_root.json must list two tlogs")
         for t in tlogs:
             check(isinstance(t, dict), "tlog must be an object")
             check({"baseUrl", "hashAlgorithm", "publicKey", "logId"} <= set(t), f"tlog misses fields: {sorted(t)}")
@@ -313,13 +313,13 @@ def server(tmp_path_factory):
         assert m, f"no URL in the first stdout line {first!r}"
         srv.base = "http://" + m.group(1).rstrip("/")
 
-        tlogs_path = data_dir / "trust" / "tlogs.json"
+        tlogs_path = data_dir / "trust" / "trusted_root.json"
         deadline = time.monotonic() + 5
         while not tlogs_path.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert tlogs_path.exists(), f"{tlogs_path} was not written"
         origin = srv.checkpoint().split("\n", 1)[0]
-        srv.trust = Trust(json.loads(tlogs_path.read_text()), origin)
+        srv.trust = Trust(json.loads(tlogs_path.read_text())["tlogs"], origin)
         yield srv
     finally:
         proc.terminate()
@@ -619,12 +619,12 @@ def test_note_parser_self_check():
 
 
 def test_trust_material_matches_the_log(server):
-    trust = server.trust  # Trust() already checked tlogs.json's shape and both logIds
+    trust = server.trust  # Trust() already checked the tlogs' shape and both logIds
     r = server.get("/api/v1/log/publicKey")
     assert r.status_code == 200, r.text
     pem_key = serialization.load_pem_public_key(r.content)
     spki = pem_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    assert spki == trust.v1_spki, "GET /api/v1/log/publicKey is not the v1 key in tlogs.json"
+    assert spki == trust.v1_spki, "GET /api/v1/log/publicKey is not the v1 key in trusted_root.json"
     verify_v2_checkpoint(server.checkpoint(), trust)
 
 

@@ -30,8 +30,8 @@ def server(tmp_path_factory):
     assert "http://" in line, f"serve printed {line!r}"
     base = "http://" + line.split("http://", 1)[1].strip().rstrip("/")
     deadline = time.time() + 10
-    while not (data / "trust" / "timestamp_authorities.json").exists():
-        assert time.time() < deadline, "trust/timestamp_authorities.json never appeared"
+    while not (data / "trust" / "trusted_root.json").exists():
+        assert time.time() < deadline, "trust/trusted_root.json never appeared"
         time.sleep(0.05)
     yield base, data
     proc.kill()
@@ -49,7 +49,7 @@ def post(url, body, content_type):
 
 def chain(data):
     """The TSA chain as the trusted root carries it: signing certificate first, root last."""
-    tsas = json.loads((data / "trust" / "timestamp_authorities.json").read_text())
+    tsas = json.loads((data / "trust" / "trusted_root.json").read_text())["timestampAuthorities"]
     return [x509.load_der_x509_certificate(base64.b64decode(c["rawBytes"]))
             for c in tsas[0]["certChain"]["certificates"]]
 

@@ -192,14 +192,9 @@ impl Ca {
                 });
             }
         };
-        let mut leaf = LeafRequest::new(
-            public_key,
-            san,
-            identity.issuer(),
-            now,
-            now + self.validity,
-        )
-        .map_err(|source| CaError::InvalidKey { source })?;
+        let mut leaf =
+            LeafRequest::new(public_key, san, identity.issuer(), now, now + self.validity)
+                .map_err(|source| CaError::InvalidKey { source })?;
         for (oid, value) in identity.extensions() {
             // The issuer OIDs .1 and .8 are written by LeafRequest::new itself.
             if oid == waxseal_oidc::OID_ISSUER || oid == waxseal_oidc::OID_ISSUER_V2 {

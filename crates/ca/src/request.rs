@@ -136,7 +136,10 @@ fn parse_public_key_request(request: PublicKeyRequest) -> Result<Proof, CaError>
     let public_key = if content.trim_start().starts_with("-----BEGIN") {
         PublicKey::from_pem(&content)
     } else {
-        PublicKey::from_spki_der(&decode_base64("publicKeyRequest.publicKey.content", &content)?)
+        PublicKey::from_spki_der(&decode_base64(
+            "publicKeyRequest.publicKey.content",
+            &content,
+        )?)
     }
     .map_err(|e| CaError::InvalidRequest {
         reason: format!("publicKeyRequest.publicKey.content is not a supported public key: {e}"),

@@ -362,3 +362,148 @@ pub(crate) fn run_p256(args: &P256Args) -> Result<()> {
     );
     Ok(())
 }
+
+/// Arguments of `waxseal bench verify`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct VerifyArgs {
+    /// The shared Sigstore vectors (their `manifest.json` names the bundle, artifact, root and
+    /// identity of each case).
+    #[arg(long, default_value = "../shared/vectors/sigstore")]
+    vectors: PathBuf,
+    /// The case to verify: a Rekor v1 bundle with SET (chain, SCT, signature, checkpoint and
+    /// SET: four P-256 checks and one P-384 check).
+    #[arg(long, default_value = "production-rekor1-msg-bundle02-github-actions")]
+    case: String,
+    /// Seconds to measure each figure.
+    #[arg(long, default_value_t = 2.0)]
+    seconds: f64,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct VerifyReport {
+    case: String,
+    bundle_verifies_per_sec: f64,
+    bundle_verifies_per_sec_with_parse: f64,
+    p256_verifies_per_sec: f64,
+    p384_verifies_per_sec: f64,
+    p256_checks_per_bundle: u32,
+    p384_checks_per_bundle: u32,
+    ceiling_bundles_per_sec: f64,
+    ratio_to_ceiling: f64,
+    ratio_to_ceiling_with_parse: f64,
+}
+
+/// Calls `f` on one thread for `seconds`; returns calls per second. `f` must succeed.
+fn rate(seconds: f64, mut f: impl FnMut() -> bool) -> Result<f64> {
+    let limit = Duration::from_secs_f64(seconds);
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < limit {
+        if !f() {
+            anyhow::bail!("a measured operation failed");
+        }
+        n += 1;
+    }
+    Ok(n as f64 / start.elapsed().as_secs_f64())
+}
+
+fn signature_rate(algorithm: Algorithm, seconds: f64) -> Result<f64> {
+    let key = SigningKey::generate(algorithm).context("couldn't generate a key")?;
+    let message = [7u8; 300];
+    let signature = key.sign(&message).context("couldn't sign")?;
+    let public = key.public_key();
+    rate(seconds, || public.verify(&message, &signature).is_ok())
+}
+
+pub(crate) fn run_verify(args: &VerifyArgs) -> Result<()> {
+    use waxseal_verify::{Identity, Matcher, Policy, Verifier};
+
+    let read = |relative: &str| {
+        let path = args.vectors.join(relative);
+        std::fs::read(&path).with_context(|| format!("couldn't read {}", path.display()))
+    };
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&read("manifest.json")?).context("couldn't parse the manifest")?;
+    let case = manifest["cases"]
+        .as_array()
+        .and_then(|cases| cases.iter().find(|c| c["name"] == args.case.as_str()))
+        .with_context(|| format!("no case {} in the manifest", args.case))?;
+    let field = |name: &str| {
+        case[name]
+            .as_str()
+            .with_context(|| format!("case {} has no {name}", args.case))
+    };
+    if case["expected_result"] != "pass" || case["log_api"] != "rekor-v1" {
+        anyhow::bail!("--case must be a passing Rekor v1 case (its check mix is counted as one)");
+    }
+    let verifier = Verifier::from_json(&read(field("trusted_root")?)?)
+        .context("couldn't load the trusted root")?;
+    let bundle_json = read(case["files"]["bundle"].as_str().context("no bundle")?)?;
+    let artifact = read(
+        case["files"]["artifact"]
+            .as_str()
+            .context("the case has no artifact file")?,
+    )?;
+    let artifact = waxseal_verify::Artifact::Bytes(&artifact);
+    let policy = Policy::Identity(Identity::new(
+        Matcher::exact(field("expected_identity")?),
+        Matcher::exact(field("expected_issuer")?),
+    ));
+    let bundle = waxseal_bundle::Bundle::from_json(&bundle_json).context("couldn't parse")?;
+    verifier
+        .verify(&bundle, artifact, &policy)
+        .context("the case does not verify")?;
+
+    let bundle_rate = rate(args.seconds, || {
+        verifier.verify(&bundle, artifact, &policy).is_ok()
+    })?;
+    let with_parse = rate(args.seconds, || {
+        verifier
+            .verify_json(&bundle_json, artifact, &policy)
+            .is_ok()
+    })?;
+    let p256 = signature_rate(Algorithm::EcdsaP256Sha256, args.seconds)?;
+    let p384 = signature_rate(Algorithm::EcdsaP384Sha384, args.seconds)?;
+    // A Rekor v1 bundle from the public-good instance: the leaf under the P-384 Fulcio
+    // intermediate, then P-256 for the SCT (CT log), the artifact signature (leaf key), the
+    // checkpoint and the SET (Rekor key).
+    let (n256, n384) = (4u32, 1u32);
+    let ceiling = 1.0 / (f64::from(n256) / p256 + f64::from(n384) / p384);
+    let report = VerifyReport {
+        case: args.case.clone(),
+        bundle_verifies_per_sec: bundle_rate,
+        bundle_verifies_per_sec_with_parse: with_parse,
+        p256_verifies_per_sec: p256,
+        p384_verifies_per_sec: p384,
+        p256_checks_per_bundle: n256,
+        p384_checks_per_bundle: n384,
+        ceiling_bundles_per_sec: ceiling,
+        ratio_to_ceiling: bundle_rate / ceiling,
+        ratio_to_ceiling_with_parse: with_parse / ceiling,
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&report).context("couldn't encode the report")?
+        );
+    } else {
+        println!("case {} (one core)", report.case);
+        println!("  bundle verifications/s            {:>10.0}", bundle_rate);
+        println!("  bundle verifications/s with parse {:>10.0}", with_parse);
+        println!("  ECDSA P-256 verifies/s            {:>10.0}", p256);
+        println!("  ECDSA P-384 verifies/s            {:>10.0}", p384);
+        println!(
+            "  ceiling ({n256} x P-256 + {n384} x P-384)      {:>10.0} bundles/s",
+            ceiling
+        );
+        println!(
+            "  ratio to ceiling                  {:>9.0}% ({:.0}% with parse)",
+            100.0 * report.ratio_to_ceiling,
+            100.0 * report.ratio_to_ceiling_with_parse
+        );
+    }
+    Ok(())
+}

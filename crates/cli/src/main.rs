@@ -7,6 +7,8 @@
 mod bench;
 mod datadir;
 mod serve;
+mod trust;
+mod verify;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -24,14 +26,31 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the waxseal instance: Rekor v1 and v2 transparency logs, their tiles, metrics.
+    /// Run the waxseal instance: CA and CT log, Rekor v1 and v2, timestamp authority, OIDC
+    /// issuer, trust files, metrics.
     Serve(ServeArgs),
     /// Mint an identity token from the instance's built-in OIDC issuer (an admin and test
     /// command: whoever can read the data directory can mint tokens).
     Token(TokenArgs),
+    /// The instance's client trust material.
+    #[command(subcommand)]
+    Trust(TrustCommand),
+    /// Verify a Sigstore bundle offline (exit 0 verified, 1 not verified, 2 usage or
+    /// operational error).
+    Verify(verify::VerifyArgs),
+    /// Entry points for the sigstore-conformance test suite (`docs/cli_protocol.md`).
+    #[command(subcommand)]
+    Conformance(ConformanceCommand),
     /// Measure performance on this machine.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConformanceCommand {
+    /// `verify-bundle [--staging] --bundle FILE (--certificate-identity I
+    /// --certificate-oidc-issuer O | --key K) [--trusted-root F] FILE_OR_DIGEST`.
+    VerifyBundle(verify::ConformanceVerifyArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -50,6 +69,18 @@ struct ServeArgs {
     /// (default: the public URL's host).
     #[arg(long)]
     origin: Option<String>,
+    /// The OIDC issuers the CA accepts and their issuance rules, TOML (default:
+    /// DATA_DIR/oidc.toml if it exists). The built-in issuer is always accepted.
+    #[arg(long, env = "WAXSEAL_OIDC_CONFIG")]
+    oidc_config: Option<PathBuf>,
+    /// The CA's key type, chosen at the first start.
+    #[arg(long, value_enum)]
+    ca_key_type: Option<serve::CaKeyType>,
+    /// The transparency log named by the default signing config (`trust/signing_config.json`
+    /// and `client_trust_config.json`); both variants are always written as
+    /// `*.rekor-v1.json` and `*.rekor-v2.json`.
+    #[arg(long, value_enum, default_value = "rekor-v1")]
+    signing_log: trust::SigningLog,
 }
 
 #[derive(Debug, clap::Args)]
@@ -72,6 +103,24 @@ struct TokenArgs {
 }
 
 #[derive(Debug, Subcommand)]
+enum TrustCommand {
+    /// Print the instance's ClientTrustConfig (`DATA_DIR/trust/client_trust_config.json`, the
+    /// file `sigstore --trust-config` and `waxseal sign --trust-config` take), for clients on
+    /// other machines.
+    Export(TrustExportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct TrustExportArgs {
+    /// The instance's data directory (`waxseal serve` must have run on it once).
+    #[arg(long, env = "WAXSEAL_DATA_DIR", default_value_os_t = datadir::default_dir())]
+    data_dir: PathBuf,
+    /// Export the variant that signs with this log instead of the instance's default.
+    #[arg(long, value_enum)]
+    signing_log: Option<trust::SigningLog>,
+}
+
+#[derive(Debug, Subcommand)]
 enum BenchCommand {
     /// Durable append throughput, proof generation and memory of the log engine, against raw
     /// SHA-256 and the store's durable-commit rate measured in the same run.
@@ -79,6 +128,9 @@ enum BenchCommand {
     /// The machine's ECDSA P-256 verification rate (the Rekor write ceiling), on one core and
     /// on all cores.
     P256(bench::P256Args),
+    /// In-process bundle verifications per second on real bundles, against the signature
+    /// verification ceiling for the same mix of checks measured in the same run.
+    Verify(bench::VerifyArgs),
 }
 
 fn token(args: &TokenArgs) -> anyhow::Result<()> {
@@ -103,6 +155,29 @@ fn token(args: &TokenArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn trust_export(args: &TrustExportArgs) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let name = match args.signing_log {
+        None => "client_trust_config.json",
+        Some(trust::SigningLog::RekorV1) => "client_trust_config.rekor-v1.json",
+        Some(trust::SigningLog::RekorV2) => "client_trust_config.rekor-v2.json",
+    };
+    let path = args.data_dir.join("trust").join(name);
+    let text = std::fs::read(&path).with_context(|| {
+        format!(
+            "couldn't read {}: start `waxseal serve --data-dir {}` once to create it",
+            path.display(),
+            args.data_dir.display()
+        )
+    })?;
+    waxseal_bundle::ClientTrustConfig::from_json(&text)
+        .with_context(|| format!("{} is not a valid ClientTrustConfig", path.display()))?;
+    use std::io::Write as _;
+    std::io::stdout()
+        .write_all(&text)
+        .context("couldn't write to stdout")
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -118,13 +193,31 @@ fn main() -> ExitCode {
             listen: args.listen,
             public_url: args.public_url.as_deref(),
             origin: args.origin.as_deref(),
-        }),
-        Command::Token(args) => token(&args),
-        Command::Bench(BenchCommand::Log(args)) => bench::run_log(&args),
-        Command::Bench(BenchCommand::P256(args)) => bench::run_p256(&args),
+            oidc_config: args.oidc_config.as_deref(),
+            ca_key_type: args.ca_key_type,
+            signing_log: args.signing_log,
+        })
+        .map(|()| ExitCode::SUCCESS),
+        Command::Token(args) => token(&args).map(|()| ExitCode::SUCCESS),
+        Command::Trust(TrustCommand::Export(args)) => {
+            trust_export(&args).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Verify(args) => verify::run(&args),
+        Command::Conformance(ConformanceCommand::VerifyBundle(args)) => {
+            verify::run_conformance(&args)
+        }
+        Command::Bench(BenchCommand::Log(args)) => {
+            bench::run_log(&args).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::P256(args)) => {
+            bench::run_p256(&args).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Verify(args)) => {
+            bench::run_verify(&args).map(|()| ExitCode::SUCCESS)
+        }
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("waxseal: {e:#}");
             ExitCode::from(2)

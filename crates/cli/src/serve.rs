@@ -2,8 +2,12 @@
 //!
 //! The data directory holds, created on first start: the Rekor v1 log (`rekor-v1.db`, ECDSA
 //! P-256 key `rekor-v1-key.pem`), the Rekor v2 log (`rekor-v2.db`, Ed25519 key
-//! `rekor-v2-key.pem`), their settings fixed at creation (origins, tree ID, creation time),
-//! and `trust/tlogs.json`: the trusted-root `tlogs[]` entries for both logs.
+//! `rekor-v2-key.pem`), the CT log (`ct.db`, ECDSA P-256 key `ct-key.pem`), the CA
+//! (`ca-key.pem`, `ca-root-key.pem`, `ca-chain.pem`), the TSA (`tsa-key.pem`,
+//! `tsa-chain.pem`), the built-in OIDC issuer's key (`oidc-key.pem`), their settings fixed at
+//! creation (origins, tree ID, issuer URL, CA key type, creation time), and optionally
+//! `oidc.toml` (accepted issuers and issuance rules) and `oidc-clients.json` (service
+//! accounts). Keys are written 0600. Every start rewrites `trust/` ([`crate::trust`]).
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -11,15 +15,15 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result, bail};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use waxseal_crypto::Algorithm;
 use waxseal_log::{Config, Log, SqliteStore};
 use waxseal_note::{Ed25519Signer, NoteSigner, RekorV1Signer};
 use waxseal_server::Metrics;
+use waxseal_server::fulcio::{BuiltinCt, Fulcio};
 use waxseal_server::rekor::{Rekor, V1Log, V2Log};
 
 use crate::datadir::DataDir;
+use crate::trust::{self, LogKey, Material, SigningLog};
 
 /// Options of `waxseal serve`.
 #[derive(Debug)]
@@ -30,6 +34,12 @@ pub(crate) struct Options<'a> {
     pub(crate) public_url: Option<&'a str>,
     /// The Rekor v2 log's origin (C2SP checkpoint origin), fixed at first start.
     pub(crate) origin: Option<&'a str>,
+    /// The OIDC issuer configuration file (default `DATA_DIR/oidc.toml` if present).
+    pub(crate) oidc_config: Option<&'a Path>,
+    /// The CA key type, fixed at first start (default P-256).
+    pub(crate) ca_key_type: Option<CaKeyType>,
+    /// The log the default signing config names.
+    pub(crate) signing_log: SigningLog,
 }
 
 /// `host[:port]` of an `http(s)://` URL.
@@ -141,6 +151,32 @@ pub(crate) fn run(options: &Options<'_>) -> Result<()> {
 
     let issuer = Arc::new(builtin_issuer(&dir, &public_url)?);
 
+    // The CA and its CT log: the CT log accepts chains to the CA's root only.
+    let authority = certificate_authority(&dir, options.ca_key_type)?;
+    let ca_chain = authority.chain_der();
+    let ct_origin = dir.fixed_setting("ct-origin", None, &format!("{host}/ct"))?;
+    let ct_store =
+        Arc::new(SqliteStore::open(dir.path("ct.db")).context("couldn't open the CT log store")?);
+    let ct = Arc::new(
+        waxseal_log::ct::CtLog::open(
+            ct_store,
+            dir.key("ct-key.pem", Algorithm::EcdsaP256Sha256)?,
+            Config::new(&ct_origin).with_batch(4096, Duration::ZERO),
+            vec![authority.root_der().to_vec()],
+        )
+        .context("couldn't open the CT log")?,
+    );
+    let oidc = oidc_config(&dir, options.oidc_config, issuer.issuer_url())?;
+    let fetcher = {
+        let _runtime = runtime.enter();
+        waxseal_server::HttpFetcher::on_current_runtime().with_local_issuer(issuer.token_issuer())
+    };
+    let fulcio = Arc::new(Fulcio::new(
+        waxseal_ca::Ca::new(authority, waxseal_oidc::Verifier::new(oidc)),
+        Arc::new(BuiltinCt(Arc::clone(&ct))),
+        Arc::new(fetcher),
+    ));
+
     let metrics = Arc::new(Metrics::new());
     let rekor = Rekor::new(
         V1Log {
@@ -154,15 +190,29 @@ pub(crate) fn run(options: &Options<'_>) -> Result<()> {
         },
         Arc::clone(&metrics),
     );
-    write_trust(
-        &dir,
-        &public_url,
-        &created,
-        &rekor.v1_log_id(),
-        &v1_public,
-        &v2_log_id,
-        &v2_public,
-    )?;
+    let material = Material {
+        public_url: public_url.clone(),
+        created: waxseal_bundle::Timestamp::parse(&created)
+            .with_context(|| format!("the stored creation time {created:?} is not RFC 3339"))?,
+        rekor_v1: LogKey {
+            base_url: public_url.clone(),
+            key: v1_public,
+            log_id: rekor.v1_log_id(),
+        },
+        rekor_v2: LogKey {
+            base_url: public_url.clone(),
+            key: v2_public,
+            log_id: v2_log_id,
+        },
+        ct: LogKey {
+            base_url: public_url.clone(),
+            key: ct.public_key(),
+            log_id: ct.log_id(),
+        },
+        ca_chain,
+        tsa_chain,
+    };
+    let trust_files = trust::write(&dir, &material, options.signing_log)?;
 
     println!("waxseal: serving at {public_url}/");
     println!(
@@ -174,16 +224,37 @@ pub(crate) fn run(options: &Options<'_>) -> Result<()> {
         v2_log.checkpoint().size
     );
     println!(
-        "waxseal: trusted-root tlogs in {}",
-        dir.path("trust/tlogs.json").display()
+        "waxseal: CA at {public_url}/api/v2/signingCert, CT log {ct_origin:?} ({} entries) at {public_url}/ct/",
+        ct.checkpoint().size
     );
-    write_timestamp_authorities(&dir, &public_url, &created, &tsa_chain)?;
     println!("waxseal: timestamp authority at {public_url}/api/v1/timestamp");
     println!(
         "waxseal: OIDC issuer {} (tokens: `waxseal token` or client credentials at /token)",
         issuer.issuer_url()
     );
-    let app = waxseal_server::app(Arc::new(rekor), tsa, issuer, metrics);
+    let trust_config = dir.path("trust/client_trust_config.json");
+    println!(
+        "waxseal: client trust config {} (also at {public_url}/trust/client_trust_config.json)",
+        trust_config.display()
+    );
+    println!(
+        "waxseal: sign with `waxseal sign FILE --identity-token \"$(waxseal token --data-dir {dir} --subject you --email you@example.com)\"`, or \
+         `sigstore --trust-config {config} sign FILE`",
+        dir = options.data_dir.display(),
+        config = trust_config.display(),
+    );
+    let app = waxseal_server::app(waxseal_server::Services {
+        rekor: Arc::new(rekor),
+        tsa,
+        issuer,
+        fulcio,
+        extra: waxseal_server::ct::router(ct),
+        trust: trust_files
+            .into_iter()
+            .map(|(name, body)| (name.to_owned(), body))
+            .collect(),
+        metrics,
+    });
     runtime.block_on(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
@@ -196,37 +267,6 @@ fn random8() -> Result<[u8; 8]> {
     let mut out = [0u8; 8];
     waxseal_crypto::random_bytes(&mut out).context("couldn't draw a random tree ID")?;
     Ok(out)
-}
-
-/// Writes `trust/tlogs.json`: the trusted-root `tlogs[]` entries of both logs (protobuf JSON).
-fn write_trust(
-    dir: &DataDir,
-    base_url: &str,
-    created: &str,
-    v1_log_id: &[u8; 32],
-    v1_key: &waxseal_crypto::PublicKey,
-    v2_log_id: &[u8; 32],
-    v2_key: &waxseal_crypto::PublicKey,
-) -> Result<()> {
-    let tlog = |key: &waxseal_crypto::PublicKey, log_id: &[u8; 32]| {
-        serde_json::json!({
-            "baseUrl": base_url,
-            "hashAlgorithm": "SHA2_256",
-            "publicKey": {
-                "rawBytes": BASE64.encode(key.spki_der()),
-                "keyDetails": key.key_details(),
-                "validFor": { "start": created },
-            },
-            "logId": { "keyId": BASE64.encode(log_id) },
-        })
-    };
-    let tlogs = serde_json::json!([tlog(v1_key, v1_log_id), tlog(v2_key, v2_log_id)]);
-    let trust = dir.path("trust");
-    std::fs::create_dir_all(&trust)
-        .with_context(|| format!("couldn't create {}", trust.display()))?;
-    let path = trust.join("tlogs.json");
-    let text = serde_json::to_string_pretty(&tlogs).context("couldn't encode tlogs.json")?;
-    std::fs::write(&path, text + "\n").with_context(|| format!("couldn't write {}", path.display()))
 }
 
 /// The lifetime of tokens from the built-in issuer.
@@ -266,6 +306,114 @@ pub(crate) fn token_issuer(
         .context("couldn't load the OIDC issuer key")
 }
 
+/// The CA: a self-signed root and an issuing intermediate, ECDSA P-256 unless `key_type` asks
+/// for P-384 at first start (the choice is fixed). The intermediate's key (`ca-key.pem`) and the
+/// root's (`ca-root-key.pem`) are written 0600, the chain (`ca-chain.pem`) 0644.
+fn certificate_authority(
+    dir: &DataDir,
+    key_type: Option<CaKeyType>,
+) -> Result<waxseal_x509::CertificateAuthority> {
+    const KEY: &str = "ca-key.pem";
+    const ROOT_KEY: &str = "ca-root-key.pem";
+    const CHAIN: &str = "ca-chain.pem";
+    let fixed = dir.fixed_setting(
+        "ca-key-type",
+        key_type.map(CaKeyType::name),
+        CaKeyType::P256.name(),
+    )?;
+    let algorithm = match fixed.as_str() {
+        "p256" => Algorithm::EcdsaP256Sha256,
+        "p384" => Algorithm::EcdsaP384Sha384,
+        other => bail!("ca-key-type {other:?} in the data directory is not p256 or p384"),
+    };
+    match (
+        std::fs::read_to_string(dir.path(KEY)),
+        std::fs::read_to_string(dir.path(CHAIN)),
+    ) {
+        (Ok(key), Ok(chain)) => waxseal_x509::CertificateAuthority::from_pem(&key, &chain)
+            .context("couldn't read the CA key and chain"),
+        (Err(e), _) | (_, Err(e)) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).context("couldn't read the CA key material")
+        }
+        (Err(_), Err(_)) => {
+            let validity = Duration::from_secs(10 * 365 * 24 * 3600);
+            let ca = waxseal_x509::CertificateAuthority::generate(
+                algorithm,
+                &waxseal_x509::CaNames::default(),
+                SystemTime::now(),
+                validity,
+            )
+            .context("couldn't generate the CA")?;
+            if let Some(root_key) = ca.root_key_pem() {
+                dir.create_file(ROOT_KEY, root_key.as_bytes(), 0o600)?;
+            }
+            dir.create_file(KEY, ca.key_pem().as_bytes(), 0o600)?;
+            dir.create_file(CHAIN, ca.chain_pem().as_bytes(), 0o644)?;
+            tracing::info!("generated the certificate authority's keys");
+            Ok(ca)
+        }
+        _ => bail!("only one of {KEY} and {CHAIN} exists in the data directory: restore the other"),
+    }
+}
+
+/// The CA's key type, chosen at first start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum CaKeyType {
+    /// ECDSA P-256 with SHA-256 (what every Sigstore client verifies).
+    P256,
+    /// ECDSA P-384 with SHA-384.
+    P384,
+}
+
+impl CaKeyType {
+    fn name(self) -> &'static str {
+        match self {
+            Self::P256 => "p256",
+            Self::P384 => "p384",
+        }
+    }
+}
+
+/// The issuers the CA accepts: the file given with `--oidc-config`, else `DATA_DIR/oidc.toml`
+/// if present (the format is `waxseal_oidc::OidcConfig::from_toml`'s), plus the built-in
+/// issuer as an `email` issuer unless the file configures it itself.
+fn oidc_config(
+    dir: &DataDir,
+    path: Option<&Path>,
+    builtin_issuer: &str,
+) -> Result<waxseal_oidc::OidcConfig> {
+    let default = dir.path("oidc.toml");
+    let (path, text) = match path {
+        Some(path) => (
+            Some(path.to_owned()),
+            Some(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("couldn't read {}", path.display()))?,
+            ),
+        ),
+        None => match std::fs::read_to_string(&default) {
+            Ok(text) => (Some(default), Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, None),
+            Err(e) => {
+                return Err(e).with_context(|| format!("couldn't read {}", default.display()));
+            }
+        },
+    };
+    let mut config = match (&path, text) {
+        (Some(path), Some(text)) => waxseal_oidc::OidcConfig::from_toml(&text)
+            .with_context(|| format!("invalid OIDC configuration in {}", path.display()))?,
+        _ => waxseal_oidc::OidcConfig::new(Vec::new(), Vec::new())
+            .context("couldn't build the default OIDC configuration")?,
+    };
+    config
+        .add_default_issuer(waxseal_oidc::IssuerConfig::new(
+            builtin_issuer,
+            waxseal_oidc::IssuerType::Email,
+        ))
+        .context("couldn't add the built-in issuer")?;
+    Ok(config)
+}
+
 /// The TSA's key (0600) and certificate chain, generated on first start: a self-signed root and
 /// a timestamping certificate valid for ten years.
 fn tsa_keys(dir: &DataDir) -> Result<waxseal_tsa::TsaKeys> {
@@ -292,29 +440,6 @@ fn tsa_keys(dir: &DataDir) -> Result<waxseal_tsa::TsaKeys> {
         }
         _ => bail!("only one of {KEY} and {CHAIN} exists in the data directory: restore the other"),
     }
-}
-
-/// Writes `trust/timestamp_authorities.json`: the trusted-root `timestampAuthorities[]` entry.
-fn write_timestamp_authorities(
-    dir: &DataDir,
-    base_url: &str,
-    created: &str,
-    chain: &[Vec<u8>],
-) -> Result<()> {
-    let certificates: Vec<_> = chain
-        .iter()
-        .map(|der| serde_json::json!({ "rawBytes": BASE64.encode(der) }))
-        .collect();
-    let tsas = serde_json::json!([{
-        "subject": { "organization": "waxseal", "commonName": "waxseal timestamp authority" },
-        "uri": format!("{base_url}/api/v1/timestamp"),
-        "certChain": { "certificates": certificates },
-        "validFor": { "start": created },
-    }]);
-    let path = dir.path("trust/timestamp_authorities.json");
-    let text = serde_json::to_string_pretty(&tsas)
-        .context("couldn't encode timestamp_authorities.json")?;
-    std::fs::write(&path, text + "\n").with_context(|| format!("couldn't write {}", path.display()))
 }
 
 async fn shutdown_signal() {

@@ -7,7 +7,7 @@
 //! - v1: `GET /api/v1/log/entries/{uuid}` serves the acknowledged `body`, `integratedTime`,
 //!   `logID` and `logIndex` byte for byte. The SET and the inclusion proof legitimately differ
 //!   (a fresh randomized ECDSA signature, a proof against the newer tree), so those are
-//!   verified instead: the SET with the log key of `trust/tlogs.json`, the proof against the
+//!   verified instead: the SET with the log key of `trust/trusted_root.json`, the proof against the
 //!   signed checkpoint served with it;
 //! - v2: the entry bundle holds the acknowledged canonical body at the acknowledged index, and
 //!   the hash tiles prove that leaf into the newest signed checkpoint;
@@ -394,7 +394,7 @@ fn client(
     unreachable!("the loop only ends by returning")
 }
 
-/// The log keys and names, from `trust/tlogs.json` and the first start's address.
+/// The log keys and names, from `trust/trusted_root.json` and the first start's address.
 struct Trust {
     v1_key: PublicKey,
     v1_log_id: [u8; 32],
@@ -407,9 +407,11 @@ struct Trust {
 
 impl Trust {
     fn read(data_dir: &Path, first_host: &str) -> Self {
-        let tlogs: Value =
-            serde_json::from_slice(&std::fs::read(data_dir.join("trust/tlogs.json")).unwrap())
-                .unwrap();
+        let root: Value = serde_json::from_slice(
+            &std::fs::read(data_dir.join("trust/trusted_root.json")).unwrap(),
+        )
+        .unwrap();
+        let tlogs = &root["tlogs"];
         let key = |i: usize| {
             PublicKey::from_spki_der(
                 &BASE64

@@ -96,8 +96,10 @@ fn first_start_creates_keys_and_serves_the_checkpoint() {
     assert_eq!(server.get("/tile/0/000.p/1").0, 200);
     assert_eq!(server.get("/api/v2/tile/0/000.p/1").0, 200);
     assert_eq!(server.get("/tile/0/0").0, 400);
-    let tlogs: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(data.join("trust/tlogs.json")).unwrap()).unwrap();
+    let root: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("trust/trusted_root.json")).unwrap())
+            .unwrap();
+    let tlogs = &root["tlogs"];
     assert_eq!(
         tlogs[0]["publicKey"]["keyDetails"],
         "PKIX_ECDSA_P256_SHA_256"
@@ -107,6 +109,7 @@ fn first_start_creates_keys_and_serves_the_checkpoint() {
         tlogs[0]["baseUrl"].as_str().unwrap(),
         format!("http://{}", server.addr)
     );
+    check_trust_files(&server, &data);
     let first_key = std::fs::read(&key).unwrap();
     drop(server);
 
@@ -217,4 +220,87 @@ fn tokens_from_the_builtin_issuer_verify_against_its_served_keys() {
             & 0o777,
         0o600
     );
+}
+
+/// The trust files parse as the Sigstore models, are served as written, name one tlog per
+/// signing config with the right API version, and carry the CA chain `/api/v2/trustBundle`
+/// serves, the CT log key and the TSA chain.
+fn check_trust_files(server: &Server, data: &std::path::Path) {
+    use waxseal_bundle::{ClientTrustConfig, SigningConfig, TrustedRoot};
+    let read = |name: &str| std::fs::read(data.join("trust").join(name)).unwrap();
+    for name in [
+        "trusted_root.json",
+        "signing_config.json",
+        "client_trust_config.json",
+        "client_trust_config.rekor-v2.json",
+    ] {
+        let (status, body) = server.get(&format!("/trust/{name}"));
+        assert_eq!(status, 200, "{name}");
+        assert_eq!(body, read(name), "{name} is served as written");
+    }
+    assert_eq!(server.get("/trust/nope.json").0, 404);
+    let root = TrustedRoot::from_json(&read("trusted_root.json")).unwrap();
+    assert_eq!(root.tlogs.len(), 2);
+    assert_eq!(root.ctlogs.len(), 1);
+    assert_eq!(
+        root.certificate_authorities[0]
+            .cert_chain
+            .certificates
+            .len(),
+        2
+    );
+    assert_eq!(
+        root.timestamp_authorities[0].cert_chain.certificates.len(),
+        2
+    );
+    for (name, version) in [
+        ("signing_config.json", 1),
+        ("signing_config.rekor-v1.json", 1),
+        ("signing_config.rekor-v2.json", 2),
+    ] {
+        let config = SigningConfig::from_json(&read(name)).unwrap();
+        assert_eq!(config.rekor_tlog_urls.len(), 1, "{name}: exactly one tlog");
+        assert_eq!(
+            config.rekor_tlog_urls[0].major_api_version, version,
+            "{name}"
+        );
+        assert_eq!(config.ca_urls[0].url, format!("http://{}", server.addr));
+        assert!(config.tsa_urls[0].url.ends_with("/api/v1/timestamp"));
+    }
+    let client = ClientTrustConfig::from_json(&read("client_trust_config.json")).unwrap();
+    assert_eq!(client.trusted_root, root);
+    let export = Command::new(env!("CARGO_BIN_EXE_waxseal"))
+        .args(["trust", "export", "--data-dir"])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(export.status.success());
+    assert_eq!(export.stdout, read("client_trust_config.json"));
+    let export = Command::new(env!("CARGO_BIN_EXE_waxseal"))
+        .args(["trust", "export", "--signing-log", "rekor-v2", "--data-dir"])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert_eq!(export.stdout, read("client_trust_config.rekor-v2.json"));
+
+    let (status, bundle) = server.get("/api/v2/trustBundle");
+    assert_eq!(status, 200);
+    let bundle: serde_json::Value = serde_json::from_slice(&bundle).unwrap();
+    let served: Vec<Vec<u8>> = bundle["chains"][0]["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pem| waxseal_crypto::pem::decode(pem.as_str().unwrap(), "CERTIFICATE").unwrap())
+        .collect();
+    let trusted: Vec<Vec<u8>> = root.certificate_authorities[0]
+        .cert_chain
+        .certificates
+        .iter()
+        .map(|c| c.raw_bytes.clone())
+        .collect();
+    assert_eq!(served, trusted);
+    let (status, roots) = server.get("/ct/v1/get-roots");
+    assert_eq!(status, 200);
+    let roots: serde_json::Value = serde_json::from_slice(&roots).unwrap();
+    assert_eq!(roots["certificates"].as_array().unwrap().len(), 1);
 }

@@ -4,10 +4,12 @@
 //!   a restart keeps the key and origin;
 //! - `crash`: SIGKILL under HTTP load; every 201 answered before the kill is still served,
 //!   byte-identical, after a restart, and every acknowledged checkpoint is consistent;
-//! - `bench`: `waxseal bench log --json` reports the promised figures.
+//! - `bench`: `waxseal bench log --json` reports the promised figures;
+//! - `verify`: `waxseal verify` and `conformance verify-bundle` exit 0, 1 or 2 on real bundles.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bench;
 mod crash;
 mod serve;
+mod verify;

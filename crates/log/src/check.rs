@@ -1,11 +1,13 @@
 //! `check_log`: an fsck for a stored log. It re-reads every entry bundle and tile, recomputes
 //! every level, checks the deduplication index and the checkpoint's root and signature.
 
-use waxseal_merkle::{Hash, leaf_hash, subtree_root};
+use waxseal_merkle::{Hash, subtree_root};
 use waxseal_note::{Checkpoint, Note, NoteVerifier};
-use waxseal_tiles::{EntryBundle, HashTile, TILE_WIDTH};
+use waxseal_tiles::{HashTile, TILE_WIDTH};
 
+use crate::engine::Config;
 use crate::error::StoreError;
+use crate::format::SplitBundle;
 use crate::store::Store;
 
 /// What [`check_log`] found consistent.
@@ -24,7 +26,8 @@ fn corrupt(what: String) -> StoreError {
     StoreError::Corrupt { what }
 }
 
-/// Verifies everything the store holds for the log named `origin`.
+/// Verifies everything the store holds for the log `config` describes (its origin, and its
+/// entry format, which splits bundles and recomputes leaf hashes and deduplication keys).
 ///
 /// Costs a full read of the log: meant for tests (after every engine step) and offline repair
 /// checks, not for the serving path.
@@ -34,9 +37,11 @@ fn corrupt(what: String) -> StoreError {
 /// [`StoreError::Corrupt`] naming the first inconsistency; store failures.
 pub fn check_log(
     store: &dyn Store,
-    origin: &str,
+    config: &Config,
     verifier: &dyn NoteVerifier,
 ) -> Result<CheckedLog, StoreError> {
+    let origin = config.origin.as_str();
+    let format = config.format.as_ref();
     let state = store.load()?;
     let size = state.size;
 
@@ -48,18 +53,22 @@ pub fn check_log(
         let bytes = store
             .read_bundle(index)?
             .ok_or_else(|| corrupt(format!("entry bundle {index} is missing")))?;
-        let bundle = EntryBundle::parse(&bytes)
+        let bundle = SplitBundle::new(format, bytes)
             .map_err(|e| corrupt(format!("entry bundle {index}: {e}")))?;
-        if bundle.entries().len() != width {
+        if bundle.len() != width {
             return Err(corrupt(format!(
                 "entry bundle {index} has {} entries, expected {width}",
-                bundle.entries().len()
+                bundle.len()
             )));
         }
-        for (i, entry) in bundle.entries().iter().enumerate() {
-            let hash = leaf_hash(entry);
+        for i in 0..width {
             let entry_index = index * TILE_WIDTH + i as u64;
-            let found = store.lookup(&[hash])?;
+            let content = bundle.entry(i).unwrap_or_default();
+            let unsealed = format
+                .unseal(content)
+                .map_err(|e| corrupt(format!("entry {entry_index}: {e}")))?;
+            let hash = unsealed.leaf;
+            let found = store.lookup(&[unsealed.key])?;
             if found.first().copied().flatten() != Some(entry_index) {
                 return Err(corrupt(format!(
                     "dedup index maps entry {entry_index} to {:?}",

@@ -3,10 +3,11 @@
 //! That is all the sequencer keeps in memory, so memory stays bounded (at most 64 levels of
 //! 8 KiB tiles plus one bundle of up to 256 entries) however large the log grows.
 
-use waxseal_merkle::{Hash, leaf_hash, subtree_root};
-use waxseal_tiles::{EntryBundle, HashTile, TILE_WIDTH, TileHashReader, TileReader};
+use waxseal_merkle::{Hash, subtree_root};
+use waxseal_tiles::{HashTile, TILE_WIDTH, TileHashReader, TileReader};
 
 use crate::error::StoreError;
+use crate::format::{EntryFormat, Sealed};
 use crate::store::{Integration, Store};
 
 const WIDTH: usize = TILE_WIDTH as usize;
@@ -42,8 +43,12 @@ fn corrupt(what: String) -> StoreError {
 }
 
 impl Edge {
-    /// Reads the edge of the stored tree of `size` leaves.
-    pub(crate) fn load(store: &dyn Store, size: u64) -> Result<Self, StoreError> {
+    /// Reads the edge of the stored tree of `size` leaves, whose bundles `format` splits.
+    pub(crate) fn load(
+        store: &dyn Store,
+        format: &dyn EntryFormat,
+        size: u64,
+    ) -> Result<Self, StoreError> {
         let mut edge = Self {
             size,
             ..Self::default()
@@ -84,12 +89,13 @@ impl Edge {
                     "entry bundle {index} of a tree of {size} is missing"
                 ))
             })?;
-            let bundle = EntryBundle::parse(&bytes)
-                .map_err(|e| corrupt(format!("entry bundle {index}: {e}")))?;
-            if bundle.entries().len() != width {
+            let entries = format
+                .split(&bytes)
+                .map_err(|e| corrupt(format!("entry bundle {index}: {e}")))?
+                .len();
+            if entries != width {
                 return Err(corrupt(format!(
-                    "entry bundle {index} has {} entries, a tree of {size} needs {width}",
-                    bundle.entries().len()
+                    "entry bundle {index} has {entries} entries, a tree of {size} needs {width}"
                 )));
             }
             edge.bundle = bytes;
@@ -102,24 +108,15 @@ impl Edge {
         self.size
     }
 
-    /// Appends entries, recording in `out` every tile and bundle that changed.
-    ///
-    /// Entries must be at most 65,535 bytes (checked when they enter the pool).
-    pub(crate) fn append<'a>(
-        &mut self,
-        entries: impl IntoIterator<Item = &'a [u8]>,
-        out: &mut Integration,
-    ) {
+    /// Appends sealed entries, recording in `out` every tile and bundle that changed.
+    pub(crate) fn append(&mut self, entries: Vec<Sealed>, out: &mut Integration) {
         let mut bundle_dirty = false;
         for entry in entries {
             if self.bundle_len == WIDTH {
                 self.bundle.clear();
                 self.bundle_len = 0;
             }
-            // tlog-tiles: each entry is prefixed by its length as a big-endian uint16.
-            let len = u16::try_from(entry.len()).unwrap_or(u16::MAX);
-            self.bundle.extend_from_slice(&len.to_be_bytes());
-            self.bundle.extend_from_slice(entry);
+            self.bundle.extend_from_slice(&entry.bytes);
             self.bundle_len += 1;
             self.size += 1;
             bundle_dirty = true;
@@ -128,7 +125,7 @@ impl Edge {
                     .push(((self.size - 1) / TILE_WIDTH, self.bundle.clone()));
                 bundle_dirty = false;
             }
-            self.push_hash(0, leaf_hash(entry), out);
+            self.push_hash(0, entry.leaf, out);
         }
         if bundle_dirty {
             out.bundles

@@ -7,12 +7,13 @@ use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use waxseal_merkle::{Hash, leaf_hash};
+use waxseal_merkle::Hash;
 use waxseal_note::{Checkpoint, NoteSigner};
-use waxseal_tiles::{EntryBundle, HashTile, TILE_WIDTH, TileHashReader, TileReader};
+use waxseal_tiles::{HashTile, TILE_WIDTH, TileHashReader, TileReader};
 
 use crate::edge::Edge;
 use crate::error::{Error, StoreError};
+use crate::format::{EntryFormat, Sealed, SplitBundle, Verbatim};
 use crate::reply::{PendingAppend, Reply, channel};
 use crate::store::{Integration, PublishedCheckpoint, Store};
 
@@ -35,6 +36,8 @@ pub struct Config {
     /// "take what is queued and go": batches then grow by themselves under load, while the
     /// previous commit runs.
     pub batch_max_age: Duration,
+    /// How submitted entries become bundle bytes and leaf hashes; [`Verbatim`] by default.
+    pub format: Arc<dyn EntryFormat>,
 }
 
 impl Config {
@@ -47,7 +50,15 @@ impl Config {
             pool_bytes: 64 << 20,
             batch_max_entries: 4096,
             batch_max_age: Duration::from_millis(10),
+            format: Arc::new(Verbatim),
         }
+    }
+
+    /// Sets [`Config::format`].
+    #[must_use]
+    pub fn with_format(mut self, format: Arc<dyn EntryFormat>) -> Self {
+        self.format = format;
+        self
     }
 
     /// Sets [`Config::pool_entries`] and [`Config::pool_bytes`].
@@ -85,6 +96,8 @@ pub struct Appended {
 
 struct Pending {
     entry: Vec<u8>,
+    /// The entry's deduplication key, computed (and the entry validated) on submission.
+    key: Hash,
     terms: Vec<Vec<u8>>,
     reply: Reply,
 }
@@ -222,7 +235,7 @@ impl Log {
         config: Config,
     ) -> Result<Self, Error> {
         let state = store.load()?;
-        let edge = Edge::load(store.as_ref(), state.size)?;
+        let edge = Edge::load(store.as_ref(), config.format.as_ref(), state.size)?;
         let checkpoint = match state.checkpoint {
             Some(cp) if cp.size == state.size => {
                 let root = edge.root()?;
@@ -281,8 +294,9 @@ impl Log {
     ///
     /// # Errors
     ///
-    /// [`Error::EntryTooLarge`] over 65,535 bytes; [`Error::Pushback`] when the pool is full;
-    /// [`Error::Closed`] after shutdown.
+    /// [`Error::EntryTooLarge`] over 65,535 bytes; [`Error::InvalidEntry`] if the log's
+    /// [`EntryFormat`] rejects it; [`Error::Pushback`] when the pool is full; [`Error::Closed`]
+    /// after shutdown.
     pub fn append(&self, entry: Vec<u8>) -> Result<PendingAppend, Error> {
         self.append_with_terms(entry, Vec::new())
     }
@@ -306,6 +320,11 @@ impl Log {
             });
         }
         let shared = self.shared();
+        let key = shared
+            .config
+            .format
+            .key(&entry)
+            .map_err(Error::InvalidEntry)?;
         let len = entry.len() + terms.iter().map(Vec::len).sum::<usize>();
         let bytes = shared.pending_bytes.fetch_add(len, Ordering::AcqRel) + len;
         if bytes > shared.config.pool_bytes {
@@ -316,6 +335,7 @@ impl Log {
         shared.pending_entries.fetch_add(1, Ordering::AcqRel);
         match self.inner.sender.try_send(Pending {
             entry,
+            key,
             terms,
             reply,
         }) {
@@ -377,16 +397,12 @@ impl Log {
         }
         let bundle = self.read_bundle(index / TILE_WIDTH)?;
         let position = (index % TILE_WIDTH) as usize;
-        bundle
-            .entries()
-            .get(position)
-            .map(|e| e.to_vec())
-            .ok_or_else(|| {
-                StoreError::Corrupt {
-                    what: format!("entry bundle {} lacks entry {index}", index / TILE_WIDTH),
-                }
-                .into()
-            })
+        bundle.entry(position).map(<[u8]>::to_vec).ok_or_else(|| {
+            StoreError::Corrupt {
+                what: format!("entry bundle {} lacks entry {index}", index / TILE_WIDTH),
+            }
+            .into()
+        })
     }
 
     /// When the entry at `index` was sequenced, in milliseconds since the Unix epoch.
@@ -407,7 +423,7 @@ impl Log {
         })
     }
 
-    fn read_bundle(&self, index: u64) -> Result<EntryBundle, Error> {
+    fn read_bundle(&self, index: u64) -> Result<SplitBundle, Error> {
         let bytes = self
             .shared()
             .store
@@ -415,9 +431,12 @@ impl Log {
             .ok_or_else(|| StoreError::Corrupt {
                 what: format!("entry bundle {index} is missing"),
             })?;
-        Ok(EntryBundle::parse(&bytes).map_err(|e| StoreError::Corrupt {
-            what: format!("entry bundle {index}: {e}"),
-        })?)
+        let format = self.shared().config.format.as_ref();
+        Ok(
+            SplitBundle::new(format, bytes).map_err(|e| StoreError::Corrupt {
+                what: format!("entry bundle {index}: {e}"),
+            })?,
+        )
     }
 
     /// The bytes of hash tile `level/index` as of the published tree, `width` hashes wide
@@ -464,10 +483,15 @@ impl Log {
             return Ok(None);
         }
         let bundle = self.read_bundle(index)?;
-        let bundle = bundle.truncated(width).map_err(|e| StoreError::Corrupt {
-            what: format!("entry bundle {index}: {e}"),
-        })?;
-        Ok(Some(bundle.to_bytes()))
+        let bytes = bundle
+            .truncated(usize::from(width))
+            .ok_or_else(|| StoreError::Corrupt {
+                what: format!(
+                    "entry bundle {index} has {} entries, the published tree needs {width}",
+                    bundle.len()
+                ),
+            })?;
+        Ok(Some(bytes.to_vec()))
     }
 
     fn read_tile(&self, level: u8, index: u64) -> Result<HashTile, StoreError> {
@@ -543,8 +567,9 @@ impl Log {
         Ok(found)
     }
 
-    /// The index of an entry of the published log, by its leaf hash (RFC 6962
-    /// `SHA-256(0x00 || entry)`).
+    /// The index of an entry of the published log, by its deduplication key: for the default
+    /// [`Verbatim`] format that is its leaf hash (RFC 6962 `SHA-256(0x00 || entry)`); other
+    /// formats define it with [`EntryFormat::key`].
     ///
     /// # Errors
     ///
@@ -559,14 +584,20 @@ impl Log {
             .filter(|&index| index < size))
     }
 
-    /// The index of an entry already in the published log, by its contents.
+    /// The index of an entry already in the published log, by its contents as submitted.
     ///
     /// # Errors
     ///
-    /// Store failures.
+    /// [`Error::InvalidEntry`] if the log's format rejects it; store failures.
     pub fn find(&self, entry: &[u8]) -> Result<Option<u64>, Error> {
         let size = self.checkpoint().size;
-        let found = self.shared().store.lookup(&[leaf_hash(entry)])?;
+        let key = self
+            .shared()
+            .config
+            .format
+            .key(entry)
+            .map_err(Error::InvalidEntry)?;
+        let found = self.shared().store.lookup(&[key])?;
         Ok(found
             .into_iter()
             .next()
@@ -684,7 +715,11 @@ impl Sequencer {
     fn reload(&mut self) -> Result<&mut Edge, Error> {
         if self.edge.is_none() {
             let state = self.shared.store.load()?;
-            let edge = Edge::load(self.shared.store.as_ref(), state.size)?;
+            let edge = Edge::load(
+                self.shared.store.as_ref(),
+                self.shared.config.format.as_ref(),
+                state.size,
+            )?;
             match state.checkpoint {
                 Some(cp) if cp.size == edge.size() => {
                     self.shared.set_published(cp, &edge);
@@ -702,7 +737,7 @@ impl Sequencer {
     fn try_sequence(&mut self, batch: &[Pending]) -> Result<Vec<Appended>, Error> {
         let shared = Arc::clone(&self.shared);
         let edge = self.reload()?;
-        let keys: Vec<Hash> = batch.iter().map(|p| leaf_hash(&p.entry)).collect();
+        let keys: Vec<Hash> = batch.iter().map(|p| p.key).collect();
         let found = shared.store.lookup(&keys)?;
 
         let start = edge.size();
@@ -737,10 +772,14 @@ impl Sequencer {
             shared.published()
         } else {
             if !fresh.is_empty() {
-                edge.append(
-                    fresh.iter().map(|&i| batch[i].entry.as_slice()),
-                    &mut update,
-                );
+                let format = shared.config.format.as_ref();
+                let sealed = fresh
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &i)| format.seal(&batch[i].entry, start + k as u64, update.time_ms))
+                    .collect::<Result<Vec<Sealed>, _>>()
+                    .map_err(Error::Seal)?;
+                edge.append(sealed, &mut update);
                 if let Err(e) = shared.store.integrate(&update) {
                     self.edge = None;
                     return Err(e.into());

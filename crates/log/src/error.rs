@@ -26,6 +26,9 @@ pub enum Error {
         /// The limit.
         max: usize,
     },
+    /// The log's entry format rejected a submitted entry.
+    #[error(transparent)]
+    InvalidEntry(crate::format::FormatError),
     /// A leaf index at or beyond the tree size.
     #[error("index {index} is not in a tree of size {size}")]
     IndexOutOfRange {
@@ -59,6 +62,10 @@ pub enum Error {
         /// A suggested back-off.
         retry_after: Duration,
     },
+    /// The log's entry format could not seal an entry at its index and time; the batch was
+    /// not logged.
+    #[error("couldn't seal an entry: {0}")]
+    Seal(crate::format::FormatError),
     /// The checkpoint could not be signed.
     #[error("couldn't sign checkpoint: {0}")]
     Sign(String),

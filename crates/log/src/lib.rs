@@ -15,6 +15,12 @@
 //! When the pool is full, [`Log::append`] fails with [`Error::Pushback`] instead of queueing
 //! without bound, so memory is bounded by the pool, not by the log.
 //!
+//! Entries are logged verbatim by default ([`Verbatim`]: tlog-tiles entry bundles). A
+//! personality whose stored entries depend on their index and sequencing time, such as
+//! static-ct-api's `TileLeaf`, gives the engine an [`EntryFormat`] ([`Config::with_format`]):
+//! the sequencer *seals* each new entry at its index and batch time, and reads bundles back
+//! through the format.
+//!
 //! Specs: RFC 9162 §2.1 (via `waxseal-merkle`), C2SP `tlog-tiles` (via `waxseal-tiles`),
 //! C2SP `tlog-checkpoint` and `signed-note` (via `waxseal-note`). This crate does not speak
 //! HTTP (`waxseal-server` does) and does not know entry formats such as Rekor bodies.
@@ -35,9 +41,11 @@
 //! ```
 
 mod check;
+pub mod ct;
 mod edge;
 mod engine;
 mod error;
+mod format;
 mod reply;
 mod sqlite;
 mod store;
@@ -46,6 +54,7 @@ pub mod testing;
 pub use check::{CheckedLog, check_log};
 pub use engine::{Appended, Config, Log, MAX_ENTRY_SIZE};
 pub use error::{Error, StoreError};
+pub use format::{EntryFormat, FormatError, Sealed, Unsealed, Verbatim};
 pub use reply::PendingAppend;
 pub use sqlite::SqliteStore;
-pub use store::{Integration, PublishedCheckpoint, Store, StoredState};
+pub use store::{Integration, IssuerStore, PublishedCheckpoint, Store, StoredState};

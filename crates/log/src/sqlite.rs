@@ -7,7 +7,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 use waxseal_merkle::Hash;
 
 use crate::error::StoreError;
-use crate::store::{Integration, PublishedCheckpoint, Store, StoredState};
+use crate::store::{Integration, IssuerStore, PublishedCheckpoint, Store, StoredState};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS tree (
@@ -25,6 +25,8 @@ CREATE TABLE IF NOT EXISTS bundles (idx INTEGER PRIMARY KEY, data BLOB NOT NULL)
 CREATE TABLE IF NOT EXISTS dedup (key BLOB PRIMARY KEY, idx INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS terms (term BLOB NOT NULL, idx INTEGER NOT NULL,
     PRIMARY KEY (term, idx)) WITHOUT ROWID;
+-- Issuer certificates of a CT log, by SHA-256 fingerprint.
+CREATE TABLE IF NOT EXISTS issuers (fingerprint BLOB PRIMARY KEY, der BLOB NOT NULL) WITHOUT ROWID;
 -- One row per sequenced batch: entries [start_size, end_size) were sequenced at time_ms.
 CREATE TABLE IF NOT EXISTS batches (end_size INTEGER PRIMARY KEY, start_size INTEGER NOT NULL,
     time_ms INTEGER NOT NULL);
@@ -371,6 +373,30 @@ impl Store for SqliteStore {
                 .optional()
                 .map_err(sql("read a batch"))?;
             time.map(|t| to_u64(t, "batch time")).transpose()
+        })
+    }
+}
+
+impl IssuerStore for SqliteStore {
+    fn put_issuer(&self, fingerprint: &[u8; 32], der: &[u8]) -> Result<(), StoreError> {
+        self.writer()
+            .execute(
+                "INSERT OR IGNORE INTO issuers (fingerprint, der) VALUES (?1, ?2)",
+                params![&fingerprint[..], der],
+            )
+            .map_err(sql("store an issuer"))?;
+        Ok(())
+    }
+
+    fn issuer(&self, fingerprint: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|conn| {
+            conn.query_row(
+                "SELECT der FROM issuers WHERE fingerprint = ?1",
+                params![&fingerprint[..]],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(sql("read an issuer"))
         })
     }
 }

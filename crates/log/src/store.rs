@@ -124,3 +124,26 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Backend failures.
     fn entry_time(&self, index: u64) -> Result<Option<u64>, StoreError>;
 }
+
+/// Durable storage for the issuer certificates a CT log serves at `/issuer/<fingerprint>`
+/// (C2SP static-ct-api "Issuers").
+///
+/// Every issuer a logged entry refers to MUST be retrievable, so the CT personality stores a
+/// chain's issuers before it submits the entry: when [`IssuerStore::put_issuer`] returns `Ok`,
+/// the certificate MUST survive a crash. Storing the same fingerprint again MUST succeed and
+/// change nothing. Implementations MUST be safe to call from several threads at once.
+pub trait IssuerStore: Send + Sync + std::fmt::Debug {
+    /// Stores `der` under `fingerprint` (its SHA-256), durably.
+    ///
+    /// # Errors
+    ///
+    /// Backend failures.
+    fn put_issuer(&self, fingerprint: &[u8; 32], der: &[u8]) -> Result<(), StoreError>;
+
+    /// Reads the issuer stored under `fingerprint`.
+    ///
+    /// # Errors
+    ///
+    /// Backend failures.
+    fn issuer(&self, fingerprint: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError>;
+}

@@ -10,7 +10,7 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use waxseal_merkle::Hash;
 
 use crate::error::StoreError;
-use crate::store::{Integration, PublishedCheckpoint, Store, StoredState};
+use crate::store::{Integration, IssuerStore, PublishedCheckpoint, Store, StoredState};
 
 /// A store operation that can be made to fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -62,6 +62,7 @@ struct State {
     dedup: HashMap<Hash, u64>,
     terms: HashMap<Vec<u8>, Vec<u64>>,
     batches: BTreeMap<u64, (u64, u64)>,
+    issuers: HashMap<[u8; 32], Vec<u8>>,
 }
 
 /// An in-memory [`Store`] with failure injection.
@@ -212,6 +213,20 @@ impl Store for MemoryStore {
     }
 }
 
+impl IssuerStore for MemoryStore {
+    fn put_issuer(&self, fingerprint: &[u8; 32], der: &[u8]) -> Result<(), StoreError> {
+        lock(&self.state)
+            .issuers
+            .entry(*fingerprint)
+            .or_insert_with(|| der.to_vec());
+        Ok(())
+    }
+
+    fn issuer(&self, fingerprint: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(lock(&self.state).issuers.get(fingerprint).cloned())
+    }
+}
+
 /// A [`MemoryStore`] whose integrations wait while the test holds its gate closed: a way to
 /// fill the pool deterministically and observe pushback.
 #[derive(Debug, Default)]
@@ -288,5 +303,15 @@ impl Store for GatedStore {
 
     fn entry_time(&self, index: u64) -> Result<Option<u64>, StoreError> {
         self.inner.entry_time(index)
+    }
+}
+
+impl IssuerStore for GatedStore {
+    fn put_issuer(&self, fingerprint: &[u8; 32], der: &[u8]) -> Result<(), StoreError> {
+        self.inner.put_issuer(fingerprint, der)
+    }
+
+    fn issuer(&self, fingerprint: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.issuer(fingerprint)
     }
 }

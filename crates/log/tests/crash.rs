@@ -190,7 +190,8 @@ fn crash_recovery_keeps_acknowledged_entries() {
 
         // Recover and verify everything acknowledged so far.
         let store = SqliteStore::open(dir.path().join("log.db")).unwrap();
-        let checked = check_log(&store, ORIGIN, &verifier).expect("check_log after a crash");
+        let checked =
+            check_log(&store, &Config::new(ORIGIN), &verifier).expect("check_log after a crash");
         let log = open(dir.path());
         let latest = log.checkpoint();
         assert!(latest.size >= checked.checkpoint_size);

@@ -80,9 +80,25 @@ fn config() -> Config {
 
 #[test]
 fn sequencing_survives_every_store_failure() {
+    sequencing_survives_every_store_failure_with(false);
+}
+
+#[test]
+fn stamped_sequencing_survives_every_store_failure() {
+    // Entries sealed with their index and time: a retried batch seals them again, and a
+    // batch persisted anyway keeps its first index and time.
+    sequencing_survives_every_store_failure_with(true);
+}
+
+fn sequencing_survives_every_store_failure_with(stamped: bool) {
     for case in CASES {
         let store = Arc::new(MemoryStore::new());
-        let mut t = TestLog::new(Arc::clone(&store) as Arc<dyn Store>, config());
+        let store_dyn = Arc::clone(&store) as Arc<dyn Store>;
+        let mut t = if stamped {
+            TestLog::stamped(store_dyn, config())
+        } else {
+            TestLog::new(store_dyn, config())
+        };
         t.append_ok(&entries("before", 300));
         t.check();
 

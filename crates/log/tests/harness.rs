@@ -5,8 +5,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use waxseal_crypto::{Algorithm, SigningKey};
-use waxseal_log::{Appended, Config, Log, Store, check_log};
-use waxseal_merkle::{leaf_hash, verify_consistency, verify_inclusion};
+use waxseal_log::{
+    Appended, Config, EntryFormat, FormatError, Log, Sealed, Store, Unsealed, check_log,
+};
+use waxseal_merkle::{Hash, leaf_hash, verify_consistency, verify_inclusion};
 use waxseal_note::{Checkpoint, Ed25519Signer, Ed25519Verifier, Note, NoteSigner};
 
 pub(crate) const ORIGIN: &str = "waxseal.test/log";
@@ -36,6 +38,59 @@ impl NoteSigner for RecordingSigner {
     }
 }
 
+/// A toy personality whose stored entries depend on their index and time, as CT's do: each
+/// bundle entry is `uint16 len || uint64 index || uint64 time_ms || entry`, the leaf hash covers
+/// index, time and entry, and the deduplication key covers the entry only.
+#[derive(Debug)]
+pub(crate) struct Stamped;
+
+const STAMP: usize = 16;
+
+impl Stamped {
+    /// The submitted entry, index and time of a stored entry.
+    pub(crate) fn read(content: &[u8]) -> (Vec<u8>, u64, u64) {
+        let index = u64::from_be_bytes(content[..8].try_into().unwrap());
+        let time = u64::from_be_bytes(content[8..16].try_into().unwrap());
+        (content[STAMP..].to_vec(), index, time)
+    }
+}
+
+impl EntryFormat for Stamped {
+    fn key(&self, entry: &[u8]) -> Result<Hash, FormatError> {
+        if entry.starts_with(b"invalid") {
+            return Err(FormatError::InvalidEntry {
+                format: "stamped",
+                reason: "starts with \"invalid\"".into(),
+            });
+        }
+        Ok(leaf_hash(&[b"key:", entry].concat()))
+    }
+
+    fn seal(&self, entry: &[u8], index: u64, time_ms: u64) -> Result<Sealed, FormatError> {
+        let content = [&index.to_be_bytes()[..], &time_ms.to_be_bytes(), entry].concat();
+        let len = u16::try_from(content.len()).unwrap();
+        let bytes = [&len.to_be_bytes()[..], &content].concat();
+        Ok(Sealed::new(bytes, leaf_hash(&content)))
+    }
+
+    fn split(&self, bundle: &[u8]) -> Result<Vec<std::ops::Range<usize>>, FormatError> {
+        waxseal_log::Verbatim.split(bundle)
+    }
+
+    fn unseal(&self, content: &[u8]) -> Result<Unsealed, FormatError> {
+        if content.len() < STAMP {
+            return Err(FormatError::MalformedBundle {
+                format: "stamped",
+                reason: "shorter than its stamp".into(),
+            });
+        }
+        Ok(Unsealed::new(
+            leaf_hash(content),
+            self.key(&content[STAMP..])?,
+        ))
+    }
+}
+
 pub(crate) fn test_key() -> SigningKey {
     SigningKey::generate(Algorithm::Ed25519).unwrap()
 }
@@ -48,6 +103,10 @@ pub(crate) struct TestLog {
     pub(crate) config: Config,
     /// Every acknowledged entry: index -> bytes.
     pub(crate) acked: BTreeMap<u64, Vec<u8>>,
+    /// Every acknowledged entry's sequencing time: index -> ms.
+    pub(crate) times: BTreeMap<u64, u64>,
+    /// The log uses [`Stamped`] entries rather than verbatim ones.
+    pub(crate) stamped: bool,
 }
 
 impl TestLog {
@@ -65,9 +124,28 @@ impl TestLog {
             verifier,
             config,
             acked: BTreeMap::new(),
+            times: BTreeMap::new(),
+            stamped: false,
         };
         t.reopen().unwrap();
         t
+    }
+
+    /// A log of [`Stamped`] entries.
+    pub(crate) fn stamped(store: Arc<dyn Store>, config: Config) -> Self {
+        let mut t = Self::new(store, config.with_format(Arc::new(Stamped)));
+        t.stamped = true;
+        t
+    }
+
+    /// The submitted entry a stored entry holds, and its leaf hash.
+    pub(crate) fn submitted(&self, content: &[u8]) -> (Vec<u8>, Hash) {
+        let leaf = leaf_hash(content);
+        if self.stamped {
+            (Stamped::read(content).0, leaf)
+        } else {
+            (content.to_vec(), leaf)
+        }
     }
 
     pub(crate) fn fast_config() -> Config {
@@ -102,14 +180,21 @@ impl TestLog {
             .map(|p| p.and_then(|p| p.wait()))
             .collect();
         for (entry, result) in entries.iter().zip(&results) {
-            if let Ok(appended) = result
-                && let Some(previous) = self.acked.insert(appended.index, entry.clone())
-            {
-                assert_eq!(
-                    &previous, entry,
-                    "index {} acknowledged for two entries",
-                    appended.index
-                );
+            if let Ok(appended) = result {
+                if let Some(previous) = self.acked.insert(appended.index, entry.clone()) {
+                    assert_eq!(
+                        &previous, entry,
+                        "index {} acknowledged for two entries",
+                        appended.index
+                    );
+                }
+                if let Some(previous) = self.times.insert(appended.index, appended.time_ms) {
+                    assert_eq!(
+                        previous, appended.time_ms,
+                        "index {} acknowledged with two times",
+                        appended.index
+                    );
+                }
             }
         }
         results
@@ -124,7 +209,8 @@ impl TestLog {
 
     /// The invariants that must hold after every step.
     pub(crate) fn check(&self) {
-        let checked = check_log(self.store.as_ref(), ORIGIN, &self.verifier).expect("check_log");
+        let checked =
+            check_log(self.store.as_ref(), &self.config, &self.verifier).expect("check_log");
         let log = self.log();
         let published = log.checkpoint();
         // The served checkpoint may lag the stored one only after a failed publication.
@@ -134,11 +220,19 @@ impl TestLog {
         );
         // Every acknowledged entry is at its index with its bytes.
         for (index, entry) in &self.acked {
-            assert_eq!(
-                &log.entry(*index).expect("acked entry readable"),
-                entry,
-                "entry {index}"
-            );
+            let stored = log.entry(*index).expect("acked entry readable");
+            assert_eq!(&self.submitted(&stored).0, entry, "entry {index}");
+            if self.stamped {
+                let (_, stamped_index, time) = Stamped::read(&stored);
+                assert_eq!(
+                    stamped_index, *index,
+                    "entry {index} was sealed at its index"
+                );
+                assert_eq!(
+                    time, self.times[index],
+                    "entry {index} was sealed at its time"
+                );
+            }
         }
         // Every checkpoint ever signed is consistent with the latest published one.
         let latest = (published.size, published.root);
@@ -163,7 +257,8 @@ impl TestLog {
         let log = self.log();
         let proof = log.prove_inclusion(index, size).unwrap();
         let root = log.root(size).unwrap();
-        let leaf = leaf_hash(&self.acked[&index]);
+        let (entry, leaf) = self.submitted(&log.entry(index).unwrap());
+        assert_eq!(entry, self.acked[&index]);
         verify_inclusion(&leaf, index, size, &proof, &root)
             .unwrap_or_else(|e| panic!("inclusion of {index} in {size}: {e}"));
     }

@@ -4,12 +4,17 @@
 //!   with `check()` (the `check_log` invariant plus consistency of every signed checkpoint)
 //!   run after each step;
 //! - `engine`: appends, deduplication, reads, tiles, proofs, pushback, reopening;
-//! - `faults`: every store write failing twice, "not persisted" and "persisted anyway";
+//! - `faults`: every store write failing twice, "not persisted" and "persisted anyway", with
+//!   verbatim and with stamped entries;
+//! - `ct`: the CT personality: restart with a partial data tile, `check_log`, SCTs;
+//! - `format`: the entry-format hook (entries sealed with their index and time);
 //! - `crash`: SIGKILL a process that appends in a loop, restart, verify what was acknowledged.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod crash;
+mod ct;
 mod engine;
 mod faults;
+mod format;
 mod harness;

@@ -189,6 +189,24 @@ pub enum Error {
         /// The note signature type.
         signature_type: &'static str,
     },
+    /// An RFC 6962 (type 0x05) note signature does not have the `RFC6962NoteSignature`
+    /// shape.
+    #[error("RFC 6962 note signature by {name} is malformed: {reason}")]
+    MalformedRfc6962Signature {
+        /// The key name.
+        name: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// RFC 6962 (type 0x05) signatures cover only size and root, so static-ct-api forbids
+    /// extension lines in the checkpoints they sign.
+    #[error(
+        "a checkpoint signed with an RFC 6962 key must have no extension lines, it has {count}"
+    )]
+    Rfc6962CheckpointExtensions {
+        /// The number of extension lines.
+        count: usize,
+    },
     /// The checkpoint's origin is not the one expected.
     #[error("checkpoint origin is {actual:?}, expected {expected:?}")]
     WrongOrigin {

@@ -10,14 +10,17 @@
 //! - [c2sp.org/tlog-cosignature](https://c2sp.org/tlog-cosignature) ("Format", "Ed25519 signed
 //!   message"): timestamped Ed25519 `cosignature/v1` (type 0x04), [`CosignatureV1Signer`] and
 //!   [`CosignatureV1Verifier`].
+//! - [c2sp.org/static-ct-api](https://c2sp.org/static-ct-api) ("Checkpoints"): RFC 6962 tree
+//!   head signatures, type 0x05, for CT log checkpoints ([`Rfc6962Signer`],
+//!   [`Rfc6962Verifier`]).
 //! - The Sigstore flavours: Rekor v1 checkpoints signed by the log key with a key ID taken from
 //!   SHA-256 of its SubjectPublicKeyInfo ([`RekorV1Signer`], [`RekorV1Verifier`]), and the log
 //!   IDs of Rekor v1 and v2 ([`rekor_v1_log_id`], [`rekor_v2_log_id`]).
 //!
 //! What it does **not** do: Merkle proofs against a checkpoint's root (`waxseal-merkle`), tiles
 //! (`waxseal-tiles`), fetching checkpoints or talking to witnesses (`waxseal-client`), choosing
-//! which keys to trust (the caller's trusted root), ML-DSA-44 cosignatures, RFC 6962 tree head
-//! signatures (type 0x05), and the Go `PRIVATE+KEY+...` signer key format. It never reads the
+//! which keys to trust (the caller's trusted root), ML-DSA-44 cosignatures, verifier keys (vkeys) of
+//! type 0x05, and the Go `PRIVATE+KEY+...` signer key format. It never reads the
 //! clock: cosigners are given their timestamp.
 //!
 //! ```
@@ -47,6 +50,7 @@ mod error;
 mod key;
 mod note;
 mod rekor;
+mod rfc6962;
 
 pub use checkpoint::{Checkpoint, SignedCheckpoint, VerifiedCheckpoint};
 pub use cosignature::{
@@ -58,6 +62,7 @@ pub use error::Error;
 pub use key::{KeyName, NoteSigner, NoteVerifier, verifier_from_vkey};
 pub use note::{Note, Signature, VerifiedNote, sign};
 pub use rekor::{RekorV1Signer, RekorV1Verifier, rekor_v1_log_id, rekor_v2_log_id};
+pub use rfc6962::{Rfc6962Signer, Rfc6962Verifier, TimestampedRfc6962Signer};
 
 #[cfg(test)]
 mod tests;

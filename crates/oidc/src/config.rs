@@ -236,6 +236,23 @@ impl OidcConfig {
         Self::with_ci_providers(issuers, meta_issuers, ci_providers)
     }
 
+    /// Adds an exact issuer unless one with its URL is already configured (a configuration
+    /// file's own entry for an issuer wins). Returns whether it was added.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::InvalidIssuerUrl`] for a URL that is not http(s).
+    pub fn add_default_issuer(&mut self, issuer: IssuerConfig) -> Result<bool, ConfigError> {
+        if !(issuer.url.starts_with("https://") || issuer.url.starts_with("http://")) {
+            return Err(ConfigError::InvalidIssuerUrl { url: issuer.url });
+        }
+        if self.issuers.contains_key(&issuer.url) {
+            return Ok(false);
+        }
+        self.issuers.insert(issuer.url.clone(), issuer);
+        Ok(true)
+    }
+
     /// Every accepted issuer, exact ones first; `true` marks a meta-issuer pattern.
     pub fn issuers(&self) -> impl Iterator<Item = (bool, &IssuerConfig)> {
         self.issuers

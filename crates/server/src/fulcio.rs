@@ -50,6 +50,26 @@ pub trait CertificateTransparency: Send + Sync + std::fmt::Debug {
     fn add_pre_chain(&self, chain: Vec<Vec<u8>>) -> SubmitFuture<'_>;
 }
 
+/// The built-in CT log, in process: the precertificate is logged through the same checks as
+/// `POST /ct/v1/add-pre-chain`.
+#[derive(Debug)]
+pub struct BuiltinCt(pub Arc<waxseal_log::ct::CtLog>);
+
+impl CertificateTransparency for BuiltinCt {
+    fn add_pre_chain(&self, chain: Vec<Vec<u8>>) -> SubmitFuture<'_> {
+        Box::pin(async move {
+            match self.0.add_pre_chain(chain).await {
+                Ok(response) => Ok(response.sct().clone()),
+                Err(waxseal_log::ct::CtError::Log(waxseal_log::Error::Pushback {
+                    retry_after,
+                    ..
+                })) => Err(SubmitError::Busy { retry_after }),
+                Err(e) => Err(SubmitError::Failed(e.to_string())),
+            }
+        })
+    }
+}
+
 /// The CA service: the certificate authority, its CT log, and how it fetches issuer keys.
 pub struct Fulcio {
     ca: Ca,
@@ -139,9 +159,7 @@ impl From<IssueError> for ApiError {
     fn from(e: IssueError) -> Self {
         match e {
             IssueError::Ca(e) => e.into(),
-            IssueError::Submit(SubmitError::Busy { retry_after }) => {
-                Self::Pushback { retry_after }
-            }
+            IssueError::Submit(SubmitError::Busy { retry_after }) => Self::Pushback { retry_after },
             IssueError::Submit(SubmitError::Failed(m)) => {
                 Self::Internal(format!("CT log submission failed: {m}"))
             }

@@ -54,6 +54,11 @@ impl BuiltinIssuer {
     pub fn issuer_url(&self) -> &str {
         self.issuer.issuer_url()
     }
+
+    /// The token minter (its discovery document and JWKS).
+    pub fn token_issuer(&self) -> &TokenIssuer {
+        &self.issuer
+    }
 }
 
 /// The issuer's routes, served at the issuer URL's root.

@@ -12,16 +12,15 @@ use base64::engine::general_purpose::{STANDARD as BASE64, URL_SAFE_NO_PAD};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
-use x509_parser::prelude::FromDer as _;
 use waxseal_ca::Ca;
 use waxseal_crypto::{Algorithm, PublicKey, SigningKey, pem};
 use waxseal_oidc::{IssuanceRules, IssuerConfig, IssuerType, OidcConfig, TokenIssuer, Verifier};
 use waxseal_server::HttpFetcher;
 use waxseal_server::fulcio::{CertificateTransparency, Fulcio, SubmitError, SubmitFuture};
 use waxseal_x509::{
-    CaNames, CertificateAuthority, Precertificate, San, parse_leaf,
-    sign_sct, verify_sct,
+    CaNames, CertificateAuthority, Precertificate, San, parse_leaf, sign_sct, verify_sct,
 };
+use x509_parser::prelude::FromDer as _;
 
 const ISSUER: &str = "http://issuer.waxseal.test";
 const RULED_ISSUER: &str = "http://ruled.waxseal.test";
@@ -126,6 +125,11 @@ fn instance() -> Instance {
         ct_key: ct_public,
         ca_key_hash,
     }
+}
+
+/// A CA for other routers' tests.
+pub(crate) fn test_fulcio() -> Arc<Fulcio> {
+    instance().fulcio
 }
 
 impl Instance {
@@ -260,7 +264,12 @@ async fn proof_of_possession_over_the_wrong_claim_is_refused() {
     let (status, body) = instance
         .post(pop_body(&instance.token(EMAIL), &key, "alice"), None)
         .await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "proof of possession");
+    assert_error(
+        status,
+        &body,
+        StatusCode::BAD_REQUEST,
+        "proof of possession",
+    );
 }
 
 /// A DER TLV with a definite length.
@@ -283,8 +292,7 @@ async fn csr_signed_by_another_key_is_refused() {
         .serialize_request(&key)
         .unwrap();
     let (_, parsed) =
-        x509_parser::certification_request::X509CertificationRequest::from_der(csr.der())
-            .unwrap();
+        x509_parser::certification_request::X509CertificationRequest::from_der(csr.der()).unwrap();
     // The request names `key` but is signed by another key.
     let info = parsed.certification_request_info.raw;
     let other = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
@@ -393,7 +401,10 @@ async fn malformed_requests_are_400_or_415() {
             json!({"certificateSigningRequest": BASE64.encode("-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n")}),
             "CSR",
         ),
-        (json!({"unexpected": true}), "CreateSigningCertificateRequest"),
+        (
+            json!({"unexpected": true}),
+            "CreateSigningCertificateRequest",
+        ),
         (json!({}), "required"),
     ];
     for (body, needle) in cases {
@@ -445,7 +456,11 @@ async fn trust_bundle_configuration_and_root_cert() {
     let instance = instance();
     let authority = instance.fulcio.ca().authority();
     let (status, bundle) = instance
-        .call(Request::get("/api/v2/trustBundle").body(Body::empty()).unwrap())
+        .call(
+            Request::get("/api/v2/trustBundle")
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let chain = bundle["chains"][0]["certificates"].as_array().unwrap();
@@ -472,7 +487,11 @@ async fn trust_bundle_configuration_and_root_cert() {
     })));
 
     let (status, text) = instance
-        .call(Request::get("/api/v1/rootCert").body(Body::empty()).unwrap())
+        .call(
+            Request::get("/api/v1/rootCert")
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let ders = pem::decode_all(text.as_str().unwrap(), pem::CERTIFICATE).unwrap();

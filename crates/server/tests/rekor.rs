@@ -72,12 +72,15 @@ fn instance_with(v1_store: Arc<dyn Store>, v1_config: Config, limit: Option<usiz
         rekor = rekor.with_max_request_bytes(limit);
     }
     Instance {
-        app: waxseal_server::app(
-            Arc::new(rekor),
-            crate::tsa::test_tsa(),
-            crate::oidc::test_issuer(),
+        app: waxseal_server::app(waxseal_server::Services {
+            rekor: Arc::new(rekor),
+            tsa: crate::tsa::test_tsa(),
+            issuer: crate::oidc::test_issuer(),
+            fulcio: crate::fulcio::test_fulcio(),
+            extra: Router::new(),
+            trust: Default::default(),
             metrics,
-        ),
+        }),
         v1_key,
         v2_key,
         v2_log_id,

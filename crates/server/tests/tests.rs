@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod ct;
 mod fulcio;
 mod oidc;
 mod rekor;

@@ -28,6 +28,26 @@ pub enum Error {
         /// Which issuer was tried (`root`, `intermediate`, `issuer`).
         issuer: &'static str,
     },
+    /// A CT submission's chain has no certificate.
+    #[error("the certificate chain is empty")]
+    ChainEmpty,
+    /// `chain[index]`'s issuer name is not `chain[index + 1]`'s subject.
+    #[error("chain[{index}] was not issued by chain[{}]: issuer and subject names differ", index + 1)]
+    ChainIssuerMismatch {
+        /// The position of the certificate whose issuer is wrong.
+        index: usize,
+    },
+    /// The chain neither ends at nor is issued by a root the CT log accepts.
+    #[error("the chain does not lead to a root this log accepts (see get-roots)")]
+    ChainNotToAcceptedRoot,
+    /// `chain[index]`'s signature does not verify under the next certificate's key.
+    #[error("chain[{index}]'s signature does not verify under its issuer's key: {reason}")]
+    ChainSignatureInvalid {
+        /// The position of the certificate whose signature fails.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
     /// The CSR is signed with an algorithm that does not belong to its key.
     #[error("CSR signature algorithm {signature_algorithm} does not match its {key_algorithm} key")]
     CsrSignatureAlgorithmMismatch {
@@ -126,6 +146,12 @@ pub enum Error {
         /// What was wrong with the poison extension.
         reason: &'static str,
     },
+    /// A final certificate submitted with `add-chain` carries the precertificate poison: it
+    /// must go to `add-pre-chain`.
+    #[error(
+        "certificate carries the precertificate poison extension; submit it with add-pre-chain"
+    )]
+    PoisonUnexpected,
     /// The proof of possession does not verify over the identity's subject.
     #[error("proof of possession does not verify for subject {subject:?}")]
     ProofOfPossessionInvalid {

@@ -19,6 +19,8 @@
 //!   `digitally-signed` precert input with `issuer_key_hash`, the embedded SCT list, and the
 //!   C2SP [static-ct-api] `leaf_index` extension: [`Precertificate`], [`sign_sct`],
 //!   [`verify_sct`], [`encode_sct_list`], [`parse_sct_list`].
+//! - The chain checks of a CT log's `add-chain` / `add-pre-chain` (RFC 6962 §3.1, §4.1–4.2):
+//!   [`check_ct_chain`] → [`CheckedCtChain`].
 //!
 //! The final certificate's TBS is the precertificate's with the poison replaced by the SCT
 //! list, placed last; removing that extension reproduces the SCT's signed TBS byte for byte,
@@ -83,16 +85,18 @@
 
 mod ca;
 mod certificate;
+mod chain;
 mod csr;
 mod error;
 mod leaf;
 mod sct;
 
 pub use ca::{CaNames, CertificateAuthority};
+pub use chain::{CheckedCtChain, CtSignedEntry, CtSubmission, check_ct_chain};
 pub use csr::{CertificationRequest, verify_proof_of_possession};
 pub use error::Error;
 pub use leaf::{Certificate, LeafInfo, LeafRequest, Precertificate, San, parse_leaf};
 pub use sct::{
     SignedCertificateTimestamp, encode_sct_list, leaf_index_extension, parse_sct_list,
-    sct_signing_input, sign_sct, verify_sct,
+    sct_signing_input, sign_sct, sign_x509_sct, verify_sct, x509_sct_signing_input,
 };

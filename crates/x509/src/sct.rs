@@ -20,6 +20,8 @@ const SIGNATURE_ECDSA: u8 = 3;
 const VERSION_V1: u8 = 0;
 /// RFC 6962 `SignatureType` certificate_timestamp.
 const SIGNATURE_TYPE_CERTIFICATE_TIMESTAMP: u8 = 0;
+/// RFC 6962 `LogEntryType` x509_entry.
+const ENTRY_TYPE_X509: u16 = 0;
 /// RFC 6962 `LogEntryType` precert_entry.
 const ENTRY_TYPE_PRECERT: u16 = 1;
 /// static-ct-api `ExtensionType` leaf_index.
@@ -196,6 +198,65 @@ pub fn sct_signing_input(
     out.extend_from_slice(tbs_certificate);
     push_vec16(&mut out, extensions, "SCT extensions exceed 65535 bytes")?;
     Ok(out)
+}
+
+/// The RFC 6962 §3.2 `digitally-signed` input for an `x509_entry` (a final certificate
+/// submitted with `add-chain`): version v1, certificate_timestamp, `timestamp`, entry_type
+/// x509_entry, the certificate (24-bit length), `extensions` (16-bit length).
+///
+/// # Errors
+///
+/// [`Error::MalformedSct`] if the certificate is empty or exceeds 2^24 - 1 bytes or the
+/// extensions exceed 65535 bytes.
+pub fn x509_sct_signing_input(
+    timestamp: u64,
+    certificate: &[u8],
+    extensions: &[u8],
+) -> Result<Vec<u8>, Error> {
+    let len = u32::try_from(certificate.len())
+        .ok()
+        .filter(|l| (1..1 << 24).contains(l))
+        .ok_or(Error::MalformedSct {
+            reason: "certificate must be 1 to 2^24-1 bytes",
+        })?;
+    let mut out = Vec::with_capacity(certificate.len() + extensions.len() + 17);
+    out.push(VERSION_V1);
+    out.push(SIGNATURE_TYPE_CERTIFICATE_TIMESTAMP);
+    out.extend_from_slice(&timestamp.to_be_bytes());
+    out.extend_from_slice(&ENTRY_TYPE_X509.to_be_bytes());
+    out.extend_from_slice(&len.to_be_bytes()[1..]);
+    out.extend_from_slice(certificate);
+    push_vec16(&mut out, extensions, "SCT extensions exceed 65535 bytes")?;
+    Ok(out)
+}
+
+/// Signs an SCT for a final certificate (`x509_entry`), as [`sign_sct`] does for
+/// precertificates.
+///
+/// # Errors
+///
+/// As [`sign_sct`], with the errors of [`x509_sct_signing_input`].
+pub fn sign_x509_sct(
+    ct_key: &SigningKey,
+    timestamp: u64,
+    leaf_index: Option<u64>,
+    certificate: &[u8],
+) -> Result<SignedCertificateTimestamp, Error> {
+    let hash_algorithm = sct_hash_algorithm(ct_key.algorithm())?;
+    let extensions = match leaf_index {
+        Some(index) => leaf_index_extension(index)?,
+        None => Vec::new(),
+    };
+    let input = x509_sct_signing_input(timestamp, certificate, &extensions)?;
+    let signature = ct_key.sign(&input).map_err(Error::Signing)?;
+    Ok(SignedCertificateTimestamp {
+        log_id: waxseal_crypto::sha256(ct_key.public_key().spki_der()),
+        timestamp,
+        extensions,
+        hash_algorithm,
+        signature_algorithm: SIGNATURE_ECDSA,
+        signature,
+    })
 }
 
 /// Signs an SCT for a precertificate with the CT log key (ECDSA P-256 with SHA-256, what

@@ -11,6 +11,7 @@
 //! - `csr` and `proof_of_possession`: accepted and rejected requests.
 //! - `sct`: encodings, leaf_index, tampering, precertificates received by a CT log.
 //! - `request`: leaf request validation.
+//! - CT log chain checks: accepted chains and every rejection.
 
 // Test helpers panic on failure by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -22,9 +23,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rustls_pki_types::{CertificateDer, UnixTime};
 use waxseal_crypto::{Algorithm, PublicKey, SigningKey};
 use waxseal_x509::{
-    CaNames, Certificate, CertificateAuthority, CertificationRequest, Error, LeafRequest,
-    Precertificate, San, SignedCertificateTimestamp, encode_sct_list, leaf_index_extension,
-    parse_leaf, parse_sct_list, sign_sct, verify_proof_of_possession, verify_sct,
+    CaNames, Certificate, CertificateAuthority, CertificationRequest, CtSignedEntry, CtSubmission,
+    Error, LeafRequest, Precertificate, San, SignedCertificateTimestamp, check_ct_chain,
+    encode_sct_list, leaf_index_extension, parse_leaf, parse_sct_list, sign_sct,
+    verify_proof_of_possession, verify_sct,
 };
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::{FromDer, X509Certificate};
@@ -1456,4 +1458,120 @@ fn reads_public_good_leaf_and_verifies_its_sct() {
         verified, 1,
         "the SCT verifies under exactly one production CA"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// CT log chain checks.
+
+#[test]
+fn ct_chain_checks_accept_chains_to_an_accepted_root() {
+    let issued = issue(
+        Algorithm::EcdsaP256Sha256,
+        LeafKey::P256,
+        San::Email("alice@example.com".into()),
+    );
+    let ca = &issued.ca;
+    let roots = vec![ca.root_der().to_vec()];
+    let intermediate = ca.intermediate_der().to_vec();
+    let precert = issued.precert.der().to_vec();
+
+    // With and without the root: the root is appended when the chain stops below it.
+    for chain in [
+        vec![precert.clone(), intermediate.clone(), roots[0].clone()],
+        vec![precert.clone(), intermediate.clone()],
+    ] {
+        let checked = check_ct_chain(&chain, &roots, CtSubmission::Precertificate).unwrap();
+        assert_eq!(checked.leaf(), precert);
+        assert_eq!(checked.issuers(), [intermediate.clone(), roots[0].clone()]);
+        assert_eq!(
+            checked.signed_entry(),
+            &CtSignedEntry::Precert {
+                issuer_key_hash: ca.issuer_key_hash(),
+                tbs_certificate: issued.precert.precert_tbs().to_vec(),
+            }
+        );
+    }
+    let leaf = issued.leaf.der().to_vec();
+    let checked = check_ct_chain(
+        &[leaf.clone(), intermediate.clone()],
+        &roots,
+        CtSubmission::Certificate,
+    )
+    .unwrap();
+    assert_eq!(
+        checked.signed_entry(),
+        &CtSignedEntry::X509 { certificate: leaf }
+    );
+}
+
+#[test]
+fn ct_chain_checks_reject_bad_chains() {
+    let issued = issue(
+        Algorithm::EcdsaP256Sha256,
+        LeafKey::P256,
+        San::Email("alice@example.com".into()),
+    );
+    let ca = &issued.ca;
+    // Same names, other keys: names chain but signatures do not.
+    let other = generate_ca(Algorithm::EcdsaP256Sha256);
+    let roots = vec![ca.root_der().to_vec()];
+    let root = roots[0].clone();
+    let intermediate = ca.intermediate_der().to_vec();
+    let precert = issued.precert.der().to_vec();
+    let leaf = issued.leaf.der().to_vec();
+    type Check = fn(&Error) -> bool;
+    let cases: [(&str, Vec<Vec<u8>>, CtSubmission, Check); 8] = [
+        ("empty", vec![], CtSubmission::Precertificate, |e| {
+            matches!(e, Error::ChainEmpty)
+        }),
+        (
+            "garbage",
+            vec![precert.clone(), b"not DER".to_vec()],
+            CtSubmission::Precertificate,
+            |e| matches!(e, Error::MalformedCertificate { reason } if reason.starts_with("chain[1]")),
+        ),
+        (
+            "precert to add-chain",
+            vec![precert.clone(), intermediate.clone()],
+            CtSubmission::Certificate,
+            |e| matches!(e, Error::PoisonUnexpected),
+        ),
+        (
+            "final cert to add-pre-chain",
+            vec![leaf.clone(), intermediate.clone()],
+            CtSubmission::Precertificate,
+            |e| matches!(e, Error::PoisonInvalid { .. }),
+        ),
+        (
+            "wrong order",
+            vec![precert.clone(), root.clone(), intermediate.clone()],
+            CtSubmission::Precertificate,
+            |e| matches!(e, Error::ChainIssuerMismatch { index: 0 }),
+        ),
+        (
+            "intermediate of another CA with the same names",
+            vec![precert.clone(), other.intermediate_der().to_vec()],
+            CtSubmission::Precertificate,
+            |e| matches!(e, Error::ChainSignatureInvalid { index: 0, .. }),
+        ),
+        (
+            "another CA's chain",
+            vec![other.intermediate_der().to_vec(), other.root_der().to_vec()],
+            CtSubmission::Certificate,
+            |e| matches!(e, Error::ChainNotToAcceptedRoot),
+        ),
+        (
+            "the leaf alone",
+            vec![precert.clone()],
+            CtSubmission::Precertificate,
+            |e| matches!(e, Error::ChainNotToAcceptedRoot),
+        ),
+    ];
+    for (name, chain, submission, check) in cases {
+        let result = check_ct_chain(&chain, &roots, submission);
+        match result {
+            Err(e) => assert!(check(&e), "{name}: unexpected error {e}"),
+            Ok(_) => panic!("{name}: accepted"),
+        }
+    }
 }
