@@ -507,3 +507,143 @@ pub(crate) fn run_verify(args: &VerifyArgs) -> Result<()> {
     }
     Ok(())
 }
+
+/// Arguments of `waxseal bench sign`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SignArgs {
+    /// The instance to sign on (a running `waxseal serve`).
+    #[arg(long, default_value = crate::sign::DEFAULT_INSTANCE)]
+    instance: String,
+    /// The instance's data directory, to mint the identity token with its built-in issuer
+    /// (as `waxseal token` does); otherwise give --identity-token.
+    #[arg(long, required_unless_present = "identity_token")]
+    data_dir: Option<PathBuf>,
+    /// An identity token to sign with (must stay valid for the whole run).
+    #[arg(long, env = "SIGSTORE_ID_TOKEN", hide_env_values = true)]
+    identity_token: Option<String>,
+    /// Which log to sign with, with --data-dir: its `trust/client_trust_config.<log>.json`
+    /// (without --data-dir, the instance's default trust config is fetched).
+    #[arg(long, value_enum, default_value = "rekor-v1", requires = "data_dir")]
+    log: crate::trust::SigningLog,
+    /// Signings to time (after two warm-up signings).
+    #[arg(long, default_value_t = 50)]
+    runs: usize,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct SignReport {
+    instance: String,
+    log: &'static str,
+    runs: usize,
+    median_ms: f64,
+    p90_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+    mean_ms: f64,
+}
+
+/// `waxseal bench sign`: end-to-end keyless signing latency against a running instance, one
+/// signing at a time, as `waxseal sign` does it after loading the trust config: certificate
+/// (CSR, CA, CT log), signature, RFC 3161 timestamp, log entry, every reply checked, and the
+/// bundle fully verified offline.
+pub(crate) fn run_sign(args: &SignArgs) -> Result<()> {
+    use waxseal_client::{Client, Content, Credential, IdentityToken, Instance};
+
+    if args.runs == 0 {
+        anyhow::bail!("--runs must be at least 1");
+    }
+    let token = match (&args.identity_token, &args.data_dir) {
+        (Some(token), _) => token.clone(),
+        (None, Some(dir)) => {
+            let dir = crate::datadir::DataDir::open(dir)?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .context("the clock is before 1970")?;
+            let now = i64::try_from(now.as_secs()).context("the clock is past 2262")?;
+            crate::serve::token_issuer(&dir, None)?
+                .mint("bench", Some("bench@waxseal.test"), "sigstore", 3600, now)
+                .context("couldn't mint a token")?
+        }
+        (None, None) => anyhow::bail!("give --data-dir or --identity-token"),
+    };
+    let (log_name, file) = match (args.log, &args.data_dir) {
+        (_, None) => ("the instance's default", "client_trust_config.json"),
+        (crate::trust::SigningLog::RekorV1, _) => {
+            ("rekor-v1", "client_trust_config.rekor-v1.json")
+        }
+        (crate::trust::SigningLog::RekorV2, _) => {
+            ("rekor-v2", "client_trust_config.rekor-v2.json")
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("couldn't start the async runtime")?;
+    let samples = runtime.block_on(async {
+        let client = Client::new()?;
+        let trust = match &args.data_dir {
+            Some(dir) => {
+                let path = dir.join("trust").join(file);
+                let bytes = std::fs::read(&path)
+                    .with_context(|| format!("couldn't read {}", path.display()))?;
+                waxseal_bundle::ClientTrustConfig::from_json(&bytes)
+                    .with_context(|| format!("{} is not a ClientTrustConfig", path.display()))?
+            }
+            None => client
+                .fetch_trust_config(&args.instance)
+                .await
+                .context("couldn't load the instance")?,
+        };
+        let instance = Instance::new(trust, std::time::SystemTime::now())?;
+        let credential = Credential::IdentityToken(IdentityToken::parse(&token)?);
+        let mut samples = Vec::with_capacity(args.runs);
+        for run in 0..args.runs + 2 {
+            let content = Content::Artifact(format!("bench artifact {run}").into_bytes());
+            let start = Instant::now();
+            client
+                .sign(&instance, &credential, &content)
+                .await
+                .with_context(|| format!("signing {run} failed"))?;
+            if run >= 2 {
+                samples.push(start.elapsed());
+            }
+        }
+        anyhow::Ok(samples)
+    })?;
+    let mut ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+    ms.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        let index = ((ms.len() as f64 - 1.0) * q).round() as usize;
+        ms.get(index.min(ms.len() - 1)).copied().unwrap_or_default()
+    };
+    let report = SignReport {
+        instance: args.instance.clone(),
+        log: log_name,
+        runs: ms.len(),
+        median_ms: at(0.5),
+        p90_ms: at(0.9),
+        p99_ms: at(0.99),
+        max_ms: at(1.0),
+        mean_ms: ms.iter().sum::<f64>() / ms.len() as f64,
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&report).context("couldn't encode the report")?
+        );
+    } else {
+        println!(
+            "keyless signing on {} ({}), {} runs, one at a time",
+            report.instance, report.log, report.runs
+        );
+        println!("  median {:>8.1} ms", report.median_ms);
+        println!("  p90    {:>8.1} ms", report.p90_ms);
+        println!("  p99    {:>8.1} ms", report.p99_ms);
+        println!("  max    {:>8.1} ms", report.max_ms);
+        println!("  mean   {:>8.1} ms", report.mean_ms);
+    }
+    Ok(())
+}

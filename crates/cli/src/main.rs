@@ -7,6 +7,7 @@
 mod bench;
 mod datadir;
 mod serve;
+mod sign;
 mod trust;
 mod verify;
 
@@ -35,6 +36,12 @@ enum Command {
     /// The instance's client trust material.
     #[command(subcommand)]
     Trust(TrustCommand),
+    /// Sign a file, a digest or an in-toto statement on an instance: keyless with an identity
+    /// token, or with a managed key; writes a Sigstore bundle (exit 0 signed, 2 error).
+    Sign(sign::SignArgs),
+    /// Make a managed signing key: PREFIX.key (P-256, encrypted with a passphrase) and
+    /// PREFIX.pub.
+    GenerateKeyPair(sign::GenerateKeyPairArgs),
     /// Verify a Sigstore bundle offline (exit 0 verified, 1 not verified, 2 usage or
     /// operational error).
     Verify(verify::VerifyArgs),
@@ -48,6 +55,9 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum ConformanceCommand {
+    /// `sign-bundle [--staging] --identity-token T --bundle FILE [--trusted-root R
+    /// --signing-config S] [--in-toto] FILE`.
+    SignBundle(sign::ConformanceSignArgs),
     /// `verify-bundle [--staging] --bundle FILE (--certificate-identity I
     /// --certificate-oidc-issuer O | --key K) [--trusted-root F] FILE_OR_DIGEST`.
     VerifyBundle(verify::ConformanceVerifyArgs),
@@ -131,6 +141,8 @@ enum BenchCommand {
     /// In-process bundle verifications per second on real bundles, against the signature
     /// verification ceiling for the same mix of checks measured in the same run.
     Verify(bench::VerifyArgs),
+    /// End-to-end keyless signing latency (median, p90, p99) against a running instance.
+    Sign(bench::SignArgs),
 }
 
 fn token(args: &TokenArgs) -> anyhow::Result<()> {
@@ -202,6 +214,13 @@ fn main() -> ExitCode {
         Command::Trust(TrustCommand::Export(args)) => {
             trust_export(&args).map(|()| ExitCode::SUCCESS)
         }
+        Command::Sign(args) => sign::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::GenerateKeyPair(args) => {
+            sign::generate_key_pair(&args).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Conformance(ConformanceCommand::SignBundle(args)) => {
+            sign::run_conformance(&args).map(|()| ExitCode::SUCCESS)
+        }
         Command::Verify(args) => verify::run(&args),
         Command::Conformance(ConformanceCommand::VerifyBundle(args)) => {
             verify::run_conformance(&args)
@@ -211,6 +230,9 @@ fn main() -> ExitCode {
         }
         Command::Bench(BenchCommand::P256(args)) => {
             bench::run_p256(&args).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Sign(args)) => {
+            bench::run_sign(&args).map(|()| ExitCode::SUCCESS)
         }
         Command::Bench(BenchCommand::Verify(args)) => {
             bench::run_verify(&args).map(|()| ExitCode::SUCCESS)

@@ -5,6 +5,8 @@
 //! - `crash`: SIGKILL under HTTP load; every 201 answered before the kill is still served,
 //!   byte-identical, after a restart, and every acknowledged checkpoint is consistent;
 //! - `bench`: `waxseal bench log --json` reports the promised figures;
+//! - `sign`: `waxseal sign` keyless on Rekor v1 and v2, digests, in-toto statements, managed keys,
+//!   client credentials and `conformance sign-bundle`, each bundle checked by `waxseal verify`;
 //! - `verify`: `waxseal verify` and `conformance verify-bundle` exit 0, 1 or 2 on real bundles.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -12,4 +14,5 @@
 mod bench;
 mod crash;
 mod serve;
+mod sign;
 mod verify;

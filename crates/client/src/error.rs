@@ -97,6 +97,10 @@ pub enum Error {
         /// The service's message (its error JSON's `message`, or the body's start).
         message: String,
     },
+    /// The assembled bundle failed full offline verification against the trusted root (a
+    /// service misbehaved in a way the per-stage checks did not catch).
+    #[error("the signed bundle does not verify against the trusted root: {0}")]
+    SelfCheck(#[source] waxseal_verify::Error),
     /// Signing with the key failed.
     #[error("couldn't sign: {0}")]
     Signing(#[source] waxseal_crypto::Error),

@@ -12,6 +12,7 @@ use waxseal_bundle::{
     VerificationContent, VerificationMaterial, X509Certificate,
 };
 use waxseal_crypto::{Algorithm, SigningKey};
+use waxseal_verify::{Artifact, Identity, Matcher, Policy, Verifier};
 
 use crate::http::Http;
 use crate::rekor::{self, Signed, Signer};
@@ -116,12 +117,36 @@ impl Content {
                 "_type is {kind:?}, expected https://in-toto.io/Statement/v1"
             )));
         }
-        let subjects = value.get("subject").and_then(serde_json::Value::as_array);
-        if subjects.is_none_or(Vec::is_empty) {
-            return Err(invalid("it has no subject".to_owned()));
+        if sha256_subject(&value).is_none() {
+            return Err(invalid(
+                "it has no subject with a sha256 digest (64 hex digits)".to_owned(),
+            ));
         }
         Ok(Self::InToto(statement))
     }
+
+    /// The artifact the bundle verifies against: the bytes, the digest, or the statement's
+    /// first SHA-256 subject.
+    fn artifact(&self) -> Option<Artifact<'_>> {
+        match self {
+            Self::Artifact(bytes) => Some(Artifact::Bytes(bytes)),
+            Self::Digest(digest) => Some(Artifact::Sha256(*digest)),
+            Self::InToto(statement) => {
+                let value = serde_json::from_slice(statement).ok()?;
+                sha256_subject(&value).map(Artifact::Sha256)
+            }
+        }
+    }
+}
+
+/// The first subject's SHA-256 digest of an in-toto statement.
+fn sha256_subject(statement: &serde_json::Value) -> Option<[u8; 32]> {
+    statement
+        .get("subject")?
+        .as_array()?
+        .iter()
+        .filter_map(|s| s.get("digest")?.get("sha256")?.as_str())
+        .find_map(|h| hex::decode(h).ok()?.try_into().ok())
 }
 
 /// A signing's result.
@@ -309,12 +334,53 @@ impl Client {
                 signature,
             )),
         };
+        let bundle = Bundle::new(BundleVersion::V0_3, material, bundle_content);
+        self_check(&bundle, root, content, &public)?;
         Ok(SignedBundle {
-            bundle: Bundle::new(BundleVersion::V0_3, material, bundle_content),
+            bundle,
             log_index,
             identity,
         })
     }
+}
+
+/// Runs the full offline verification of `bundle` against `root`: the signer is the
+/// certificate's own SAN and issuer (keyless; the certificate was checked to be for our key) or
+/// `public` (managed key).
+fn self_check(
+    bundle: &Bundle,
+    root: &TrustedRoot,
+    content: &Content,
+    public: &waxseal_crypto::PublicKey,
+) -> Result<(), Error> {
+    let policy = match &bundle.verification_material.content {
+        VerificationContent::Certificate(certificate) => {
+            let leaf = waxseal_x509::parse_leaf(&certificate.raw_bytes).map_err(|e| {
+                Error::InvalidInput {
+                    what: "the signing certificate".to_owned(),
+                    reason: e.to_string(),
+                }
+            })?;
+            let san = leaf.san.first().map(|s| s.value().to_owned());
+            let issuer = leaf.oidc_issuer().map(str::to_owned);
+            let (Some(san), Some(issuer)) = (san, issuer) else {
+                return Err(Error::InvalidInput {
+                    what: "the signing certificate".to_owned(),
+                    reason: "it names no identity or no OIDC issuer".to_owned(),
+                });
+            };
+            Policy::Identity(Identity::new(Matcher::exact(san), Matcher::exact(issuer)))
+        }
+        _ => Policy::PublicKey(public.clone()),
+    };
+    let artifact = content.artifact().ok_or_else(|| Error::InvalidInput {
+        what: "the in-toto statement".to_owned(),
+        reason: "it has no subject with a sha256 digest".to_owned(),
+    })?;
+    Verifier::new(root)
+        .and_then(|v| v.verify(bundle, artifact, &policy))
+        .map(|_| ())
+        .map_err(Error::SelfCheck)
 }
 
 #[cfg(test)]
@@ -335,7 +401,7 @@ mod tests {
 
     #[test]
     fn checks_in_toto_statements() {
-        let good = br#"{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"a","digest":{"sha256":"00"}}],"predicateType":"x","predicate":{}}"#;
+        let good = br#"{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"a","digest":{"sha256":"0000000000000000000000000000000000000000000000000000000000000000"}}],"predicateType":"x","predicate":{}}"#;
         assert!(Content::in_toto(good.to_vec()).is_ok());
         const BAD: &[(&str, &[u8])] = &[
             ("not json", b"{"),
@@ -343,6 +409,10 @@ mod tests {
             (
                 "no subject",
                 br#"{"_type":"https://in-toto.io/Statement/v1","subject":[]}"#,
+            ),
+            (
+                "no sha256 subject",
+                br#"{"_type":"https://in-toto.io/Statement/v1","subject":[{"digest":{"sha512":"00"}}]}"#,
             ),
         ];
         for (name, statement) in BAD {
