@@ -571,12 +571,8 @@ pub(crate) fn run_sign(args: &SignArgs) -> Result<()> {
     };
     let (log_name, file) = match (args.log, &args.data_dir) {
         (_, None) => ("the instance's default", "client_trust_config.json"),
-        (crate::trust::SigningLog::RekorV1, _) => {
-            ("rekor-v1", "client_trust_config.rekor-v1.json")
-        }
-        (crate::trust::SigningLog::RekorV2, _) => {
-            ("rekor-v2", "client_trust_config.rekor-v2.json")
-        }
+        (crate::trust::SigningLog::RekorV1, _) => ("rekor-v1", "client_trust_config.rekor-v1.json"),
+        (crate::trust::SigningLog::RekorV2, _) => ("rekor-v2", "client_trust_config.rekor-v2.json"),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

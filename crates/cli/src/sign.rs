@@ -192,7 +192,10 @@ pub(crate) fn run_conformance(args: &ConformanceSignArgs) -> Result<()> {
     if args.staging {
         bail!("--staging is not supported: pass --trusted-root and --signing-config");
     }
-    let file = args.file.to_str().context("the artifact path is not UTF-8")?;
+    let file = args
+        .file
+        .to_str()
+        .context("the artifact path is not UTF-8")?;
     let content = content(file, args.in_toto)?;
     let token = IdentityToken::parse(&args.identity_token)?;
     let runtime = runtime()?;
@@ -205,10 +208,9 @@ pub(crate) fn run_conformance(args: &ConformanceSignArgs) -> Result<()> {
                 SigningConfig::from_json(&read_json(config)?)
                     .with_context(|| format!("{} is not a signing config", config.display()))?,
             ),
-            _ => client
-                .fetch_trust_config(DEFAULT_INSTANCE)
-                .await
-                .context("couldn't load the local instance (pass --trusted-root and --signing-config)")?,
+            _ => client.fetch_trust_config(DEFAULT_INSTANCE).await.context(
+                "couldn't load the local instance (pass --trusted-root and --signing-config)",
+            )?,
         };
         let instance = Instance::new(trust, SystemTime::now())?;
         anyhow::Ok(

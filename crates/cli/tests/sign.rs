@@ -165,7 +165,11 @@ fn keyless_signing_on_rekor_v1_and_v2_verifies() {
     let artifact_arg = artifact.to_str().unwrap();
 
     for (name, source, version) in [
-        ("rekor v1 via --instance", vec!["--instance", &server.url], "0.0.1"),
+        (
+            "rekor v1 via --instance",
+            vec!["--instance", &server.url],
+            "0.0.1",
+        ),
         (
             "rekor v2 via --trust-config",
             vec![
@@ -219,9 +223,15 @@ fn keyless_signing_on_rekor_v1_and_v2_verifies() {
         .output()
         .unwrap();
     assert_exit(&out, 0, "digest");
-    let bundle = dir.path().join(format!("{}.sigstore.json", digest.replace(':', "-")));
+    let bundle = dir
+        .path()
+        .join(format!("{}.sigstore.json", digest.replace(':', "-")));
     check_keyless_bundle(&read_bundle(&bundle), "hashedrekord", "0.0.1", email);
-    assert_exit(&verify_keyless(&server, artifact_arg, &bundle, email), 0, "digest");
+    assert_exit(
+        &verify_keyless(&server, artifact_arg, &bundle, email),
+        0,
+        "digest",
+    );
     std::fs::write(&artifact, b"tampered").unwrap();
     assert_exit(
         &verify_keyless(&server, artifact_arg, &bundle, email),
@@ -291,7 +301,11 @@ fn in_toto_statements_sign_as_dsse_on_both_logs() {
         &server.url,
     ]);
     assert_exit(&out, 2, "not a statement");
-    assert!(stderr(&out).contains("not an in-toto statement"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not an in-toto statement"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -374,7 +388,11 @@ fn managed_keys_sign_without_a_certificate() {
         .output()
         .unwrap();
     assert_exit(&wrong, 2, "wrong passphrase");
-    assert!(stderr(&wrong).contains("wrong passphrase"), "{}", stderr(&wrong));
+    assert!(
+        stderr(&wrong).contains("wrong passphrase"),
+        "{}",
+        stderr(&wrong)
+    );
 }
 
 #[test]
@@ -453,12 +471,24 @@ fn client_credentials_and_errors_name_the_stage() {
         .output()
         .unwrap();
     assert_exit(&out, 0, "client credentials");
-    check_keyless_bundle(&read_bundle(&bundle), "hashedrekord", "0.0.1", "ci@example.com");
+    check_keyless_bundle(
+        &read_bundle(&bundle),
+        "hashedrekord",
+        "0.0.1",
+        "ci@example.com",
+    );
 
     let cases: &[(&str, Vec<&str>, &str)] = &[
         (
             "wrong secret",
-            vec!["--client-id", "ci", "--client-secret", "nope", "--instance", &server.url],
+            vec![
+                "--client-id",
+                "ci",
+                "--client-secret",
+                "nope",
+                "--instance",
+                &server.url,
+            ],
             "getting an identity token",
         ),
         (
@@ -468,7 +498,12 @@ fn client_credentials_and_errors_name_the_stage() {
         ),
         (
             "no instance",
-            vec!["--identity-token", "a.b.c", "--instance", "http://127.0.0.1:9"],
+            vec![
+                "--identity-token",
+                "a.b.c",
+                "--instance",
+                "http://127.0.0.1:9",
+            ],
             "fetching the trust config",
         ),
         (

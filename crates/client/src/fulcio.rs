@@ -44,9 +44,11 @@ pub(crate) fn request_body(key: &SigningKey) -> Result<Vec<u8>, Error> {
         what: "the certificate signing request".to_owned(),
         reason: e.to_string(),
     })?;
-    Ok(serde_json::json!({ "certificateSigningRequest": STANDARD.encode(csr) })
-        .to_string()
-        .into_bytes())
+    Ok(
+        serde_json::json!({ "certificateSigningRequest": STANDARD.encode(csr) })
+            .to_string()
+            .into_bytes(),
+    )
 }
 
 /// Asks the CA at `ca_url` for a certificate for `key` with `token`, then checks that it names
@@ -130,7 +132,12 @@ fn check_leaf(
         .iter()
         .filter(|ca| ca.valid_for.as_ref().is_none_or(|v| v.contains(now)))
         .filter_map(|ca| ca.cert_chain.certificates.first())
-        .filter_map(|c| Certificate::from_der(c.raw_bytes.clone()).ok()?.public_key().ok())
+        .filter_map(|c| {
+            Certificate::from_der(c.raw_bytes.clone())
+                .ok()?
+                .public_key()
+                .ok()
+        })
         .find(|issuer| certificate.verify_issued_by(issuer).is_ok())
         .ok_or_else(|| {
             Check::NotTrusted("certificate authority that issued the leaf".to_owned())

@@ -179,7 +179,11 @@ mod tests {
     #[test]
     fn error_messages_come_from_the_json_or_the_body() {
         const CASES: &[(&str, &[u8], &str)] = &[
-            ("rekor", br#"{"code":400,"message":"bad entry"}"#, "bad entry"),
+            (
+                "rekor",
+                br#"{"code":400,"message":"bad entry"}"#,
+                "bad entry",
+            ),
             (
                 "oauth",
                 br#"{"error":"invalid_client","error_description":"wrong secret"}"#,

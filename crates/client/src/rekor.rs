@@ -218,9 +218,7 @@ fn from_v1_reply(reply: &[u8]) -> Result<TransparencyLogEntry, String> {
         entry.body,
     );
     out.integrated_time = Some(entry.integrated_time);
-    out.inclusion_promise = Some(InclusionPromise::new(
-        verification.signed_entry_timestamp,
-    ));
+    out.inclusion_promise = Some(InclusionPromise::new(verification.signed_entry_timestamp));
     out.inclusion_proof = Some(InclusionProof::new(
         proof.log_index,
         proof.root_hash,
@@ -239,8 +237,7 @@ fn body_kind_version(body: &[u8]) -> Result<KindVersion, String> {
         api_version: String,
         kind: String,
     }
-    let head: Head =
-        serde_json::from_slice(body).map_err(|e| format!("the entry body: {e}"))?;
+    let head: Head = serde_json::from_slice(body).map_err(|e| format!("the entry body: {e}"))?;
     Ok(KindVersion::new(head.kind, head.api_version))
 }
 
@@ -341,8 +338,7 @@ fn check_entry(
             .as_slice()
             .try_into()
             .map_err(|_| failed("the log ID is not 32 bytes"))?;
-        let log_index =
-            u64::try_from(entry.log_index).map_err(|_| failed("negative log index"))?;
+        let log_index = u64::try_from(entry.log_index).map_err(|_| failed("negative log index"))?;
         let payload = rekor::set_payload(&entry.canonicalized_body, integrated, &log_id, log_index);
         key.verify(&payload, &promise.signed_entry_timestamp)
             .map_err(|e| failed(format!("the signed entry timestamp: {e}")))?;
@@ -455,7 +451,10 @@ mod tests {
         });
         let entry = from_v1_reply(reply.to_string().as_bytes()).unwrap();
         assert_eq!(entry.log_index, 7);
-        assert_eq!(entry.kind_version, KindVersion::new("hashedrekord", "0.0.1"));
+        assert_eq!(
+            entry.kind_version,
+            KindVersion::new("hashedrekord", "0.0.1")
+        );
         assert_eq!(entry.integrated_time, Some(1_700_000_000));
         assert_eq!(entry.inclusion_proof.unwrap().tree_size, 8);
         let two = json!({"a": reply["abc"], "b": reply["abc"]});

@@ -58,11 +58,16 @@ impl SigningServices {
             kind: "transparency log",
             supported: "Rekor v1 or v2",
         })?;
-        let tsas = valid_services(&config.tsa_urls, TSA_VERSIONS, config.tsa_config.as_ref(), now)
-            .ok_or(Error::NoService {
-                kind: "timestamp authority (as many as tsaConfig asks for)",
-                supported: "v1",
-            })?;
+        let tsas = valid_services(
+            &config.tsa_urls,
+            TSA_VERSIONS,
+            config.tsa_config.as_ref(),
+            now,
+        )
+        .ok_or(Error::NoService {
+            kind: "timestamp authority (as many as tsaConfig asks for)",
+            supported: "v1",
+        })?;
         let first = |services: &[Service], versions| {
             valid_services(services, versions, None, now).and_then(|s| s.into_iter().next())
         };
@@ -257,7 +262,11 @@ mod tests {
         assert_eq!(services.ca.unwrap().url, "https://ca");
         assert!(services.oidc.is_none());
         let urls: Vec<_> = services.tsas.iter().map(|s| s.url.as_str()).collect();
-        assert_eq!(urls, ["https://tsa-a", "https://tsa-b"], "no tsaConfig: all");
+        assert_eq!(
+            urls,
+            ["https://tsa-a", "https://tsa-b"],
+            "no tsaConfig: all"
+        );
         config.tsa_config = Some(ServiceConfiguration::new(ServiceSelector::Any, 0));
         let services = SigningServices::select(&config, now()).unwrap();
         assert_eq!(services.tsas.len(), 1);

@@ -394,7 +394,11 @@ mod tests {
             Content::from_digest(&format!("sha256:{hex64}")).unwrap(),
             Content::Digest([0xab; 32])
         );
-        for bad in [hex64.clone(), format!("sha256:{}", &hex64[2..]), "sha256:zz".into()] {
+        for bad in [
+            hex64.clone(),
+            format!("sha256:{}", &hex64[2..]),
+            "sha256:zz".into(),
+        ] {
             assert!(Content::from_digest(&bad).is_err(), "{bad}");
         }
     }

@@ -211,6 +211,9 @@ mod tests {
         for (name, text) in CASES {
             assert!(IdentityToken::parse(text).is_err(), "{name}");
         }
-        assert!(IdentityToken::parse(&jwt(r#"{"sub":"s"}"#)).is_err(), "no iss");
+        assert!(
+            IdentityToken::parse(&jwt(r#"{"sub":"s"}"#)).is_err(),
+            "no iss"
+        );
     }
 }

@@ -89,7 +89,7 @@ impl SigningKey {
         let key = sealing_key(passphrase, header, iterations)?;
         let mut buffer = Zeroizing::new(sealed.to_vec());
         let plain = key
-            .open_in_place(nonce(header)?, Aad::from(header), &mut *buffer)
+            .open_in_place(nonce(header)?, Aad::from(header), &mut buffer)
             .map_err(|_| Error::DecryptionFailed)?;
         Self::from_pkcs8_der(plain)
     }
@@ -143,11 +143,8 @@ mod tests {
     #[test]
     fn rejects_altered_encrypted_keys() {
         let key = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
-        let der = pem::decode(
-            &key.to_encrypted_pem(b"pw").unwrap(),
-            ENCRYPTED_PRIVATE_KEY,
-        )
-        .unwrap();
+        let der =
+            pem::decode(&key.to_encrypted_pem(b"pw").unwrap(), ENCRYPTED_PRIVATE_KEY).unwrap();
         let cases: &[(&str, usize, u8, &str)] = &[
             ("version", 0, 2, "malformed"),
             ("kdf", 1, 9, "malformed"),
