@@ -1,1 +1,0 @@
-//! Integration tests of the signing client against an in-process instance.
