@@ -170,10 +170,11 @@ pub(crate) enum ArtifactInput {
 
 impl ArtifactInput {
     pub(crate) fn read(text: &str) -> Result<Self> {
-        if text.starts_with("sha256:") && !Path::new(text).exists() {
-            if let Ok(Artifact::Sha256(digest)) = Artifact::from_digest_str(text) {
-                return Ok(Self::Digest(digest));
-            }
+        if text.starts_with("sha256:")
+            && !Path::new(text).exists()
+            && let Ok(Artifact::Sha256(digest)) = Artifact::from_digest_str(text)
+        {
+            return Ok(Self::Digest(digest));
         }
         let bytes =
             std::fs::read(text).with_context(|| format!("couldn't read artifact {text}"))?;
