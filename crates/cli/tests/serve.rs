@@ -52,6 +52,25 @@ impl Server {
     }
 }
 
+impl Server {
+    fn post_json(&self, path: &str, body: &str) -> (u16, Vec<u8>) {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: waxseal\r\nConnection: close\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).unwrap();
+        let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let head = String::from_utf8_lossy(&response[..split]).to_string();
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (status, response[split + 4..].to_vec())
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -303,4 +322,96 @@ fn check_trust_files(server: &Server, data: &std::path::Path) {
     assert_eq!(status, 200);
     let roots: serde_json::Value = serde_json::from_slice(&roots).unwrap();
     assert_eq!(roots["certificates"].as_array().unwrap().len(), 1);
+}
+
+/// Mints a token with `waxseal token` for the instance in `data`.
+fn token(data: &Path, email: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_waxseal"))
+        .args([
+            "token",
+            "--subject",
+            "robot",
+            "--email",
+            email,
+            "--data-dir",
+        ])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// A `publicKeyRequest` signing-certificate body for `email`'s token.
+fn signing_request(token: &str, email: &str) -> String {
+    use base64::Engine as _;
+    let key =
+        waxseal_crypto::SigningKey::generate(waxseal_crypto::Algorithm::EcdsaP256Sha256).unwrap();
+    serde_json::json!({
+        "credentials": {"oidcIdentityToken": token},
+        "publicKeyRequest": {
+            "publicKey": {"algorithm": "ECDSA", "content": key.public_key().to_pem()},
+            "proofOfPossession": base64::engine::general_purpose::STANDARD
+                .encode(key.sign(email.as_bytes()).unwrap()),
+        },
+    })
+    .to_string()
+}
+
+#[test]
+fn issuance_rules_in_the_oidc_config_refuse_other_identities() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // First start fixes the issuer URL; the rules then name it.
+    drop(Server::start(&data, &[]));
+    let issuer = std::fs::read_to_string(data.join("oidc-issuer")).unwrap();
+    let config = dir.path().join("oidc.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[issuer]]\nurl = {:?}\ntype = \"email\"\n\n[issuer.rules]\n\
+             san = [\"release@example.com\"]\n",
+            issuer.trim()
+        ),
+    )
+    .unwrap();
+    let server = Server::start(&data, &["--oidc-config", config.to_str().unwrap()]);
+
+    let email = "release@example.com";
+    let (status, body) = server.post_json(
+        "/api/v2/signingCert",
+        &signing_request(&token(&data, email), email),
+    );
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+
+    let email = "mallory@example.com";
+    let (status, body) = server.post_json(
+        "/api/v2/signingCert",
+        &signing_request(&token(&data, email), email),
+    );
+    assert_eq!(status, 403);
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["code"], 403);
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("rules.san") && message.contains(email),
+        "{message}"
+    );
+
+    // A broken configuration stops the start with a message naming the file.
+    std::fs::write(&config, "[[issuer]]\nurl = \"ftp://x\"\ntype = \"email\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_waxseal"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--oidc-config"])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("oidc.toml"), "{stderr}");
 }

@@ -156,3 +156,32 @@ fn conformance_verify_bundle_takes_a_digest_and_a_trusted_root() {
         String::from_utf8_lossy(&bad.stderr)
     );
 }
+
+#[test]
+fn bench_verify_reports_the_ratio_to_the_signature_ceiling() {
+    let out = waxseal(&[
+        "bench".as_ref(),
+        "verify".as_ref(),
+        "--vectors".as_ref(),
+        vectors("").as_os_str(),
+        "--seconds".as_ref(),
+        "0.05".as_ref(),
+        "--json".as_ref(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in [
+        "bundle_verifies_per_sec",
+        "ceiling_bundles_per_sec",
+        "ratio_to_ceiling",
+    ] {
+        let value = report[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key} in {report}"));
+        assert!(value > 0.0, "{key} = {value}");
+    }
+}
