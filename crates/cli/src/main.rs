@@ -5,6 +5,7 @@
 //! error.
 
 mod bench;
+mod bench_issue;
 mod datadir;
 mod serve;
 mod trust;
@@ -90,9 +91,15 @@ enum BenchCommand {
     /// Durable append throughput, proof generation and memory of the log engine, against raw
     /// SHA-256 and the store's durable-commit rate measured in the same run.
     Log(bench::LogArgs),
-    /// The machine's ECDSA P-256 verification rate (the Rekor write ceiling), on one core and
-    /// on all cores.
+    /// The machine's ECDSA P-256 verification and signing rates (the Rekor write ceiling), on
+    /// one core and on all cores.
     P256(bench::P256Args),
+    /// Certificate issuance in process (token, proof of possession, precertificate, SCT from
+    /// the durable CT log, certificate), against the P-256 sign/verify ceiling measured in the
+    /// same run.
+    Ca(bench_issue::CaArgs),
+    /// RFC 3161 timestamps in process, against the P-256 sign rate measured in the same run.
+    Tsa(bench_issue::TsaArgs),
 }
 
 fn token(args: &TokenArgs) -> anyhow::Result<()> {
@@ -139,6 +146,8 @@ fn main() -> ExitCode {
         Command::Token(args) => token(&args),
         Command::Bench(BenchCommand::Log(args)) => bench::run_log(&args),
         Command::Bench(BenchCommand::P256(args)) => bench::run_p256(&args),
+        Command::Bench(BenchCommand::Ca(args)) => bench_issue::run_ca(&args),
+        Command::Bench(BenchCommand::Tsa(args)) => bench_issue::run_tsa(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
