@@ -338,7 +338,7 @@ async fn issue_for(
                     let response = serde_json::to_vec(&issued.response_json())
                         .context("couldn't encode a response")?;
                     latencies.push(began.elapsed());
-                    if sample.is_empty() || index % 1000 == 0 {
+                    if sample.is_empty() || index.is_multiple_of(1000) {
                         sample.push((index, response));
                     }
                     if Instant::now() >= deadline {
@@ -500,7 +500,7 @@ pub(crate) fn run_tsa(args: &TsaArgs) -> Result<()> {
     let results = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..cores)
             .map(|_| {
-                scope.spawn(|| -> Result<(Vec<Duration>, Vec<(usize, Vec<u8>)>)> {
+                scope.spawn(|| -> Result<(Vec<Duration>, Sample)> {
                     let mut latencies = Vec::new();
                     let mut sample = Vec::new();
                     while start.elapsed() < limit {
@@ -508,7 +508,7 @@ pub(crate) fn run_tsa(args: &TsaArgs) -> Result<()> {
                         let began = Instant::now();
                         let response = timestamp(&tsa, &requests[index % requests.len()])?;
                         latencies.push(began.elapsed());
-                        if sample.is_empty() || index % 1000 == 0 {
+                        if sample.is_empty() || index.is_multiple_of(1000) {
                             sample.push((index, response));
                         }
                     }
