@@ -170,8 +170,8 @@ pub fn check_ct_chain_with(
         _ => {}
     }
     for (index, pair) in parsed.windows(2).enumerate() {
-        let link = (index > 0).then(|| link_of(&chain[index], &chain[index + 1]));
-        check_link(&pair[0], &pair[1], index, link, links)?;
+        let ders = (chain[index].as_slice(), chain[index + 1].as_slice());
+        check_link(&pair[0], &pair[1], index, ders, links)?;
     }
 
     let mut issuers: Vec<Vec<u8>> = chain[1..].to_vec();
@@ -182,9 +182,10 @@ pub fn check_ct_chain_with(
         let root = roots
             .iter()
             .find(|root| {
-                let link = (last_index > 0).then(|| link_of(&chain[last_index], root));
-                CertificateDer::parse(root)
-                    .is_ok_and(|root| check_link(last, &root, last_index, link, links).is_ok())
+                CertificateDer::parse(root).is_ok_and(|parsed| {
+                    let ders = (chain[last_index].as_slice(), root.as_slice());
+                    check_link(last, &parsed, last_index, ders, links).is_ok()
+                })
             })
             .ok_or(Error::ChainNotToAcceptedRoot)?;
         issuers.push(root.clone());
@@ -223,25 +224,22 @@ pub fn check_ct_chain_with(
     })
 }
 
-/// The key under which [`VerifiedLinks`] remembers that `issuer_der` issued `cert_der`.
-fn link_of(cert_der: &[u8], issuer_der: &[u8]) -> [[u8; 32]; 2] {
-    [
-        waxseal_crypto::sha256(cert_der),
-        waxseal_crypto::sha256(issuer_der),
-    ]
-}
-
-/// [`check_issued_by`], skipping the signature when `links` holds `link` (and remembering
-/// `link` once it verifies).
+/// [`check_issued_by`] for `cert` (at `index`, DER `ders.0`) and `issuer` (DER `ders.1`),
+/// skipping the signature when `links` saw this CA-to-CA link verify (and remembering it once
+/// it verifies). The leaf's link (`index` 0) is always verified.
 fn check_link(
     cert: &CertificateDer,
     issuer: &CertificateDer,
     index: usize,
-    link: Option<[[u8; 32]; 2]>,
+    ders: (&[u8], &[u8]),
     links: Option<&VerifiedLinks>,
 ) -> Result<(), Error> {
-    match (link, links) {
-        (Some(link), Some(links)) => {
+    match links.filter(|_| index > 0) {
+        Some(links) => {
+            let link = [
+                waxseal_crypto::sha256(ders.0),
+                waxseal_crypto::sha256(ders.1),
+            ];
             if links.contains(&link) {
                 if cert.tbs_certificate.issuer != issuer.tbs_certificate.subject {
                     return Err(Error::ChainIssuerMismatch { index });
@@ -252,7 +250,7 @@ fn check_link(
             links.insert(link);
             Ok(())
         }
-        _ => check_issued_by(cert, issuer, index),
+        None => check_issued_by(cert, issuer, index),
     }
 }
 
