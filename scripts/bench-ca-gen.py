@@ -114,17 +114,18 @@ def report(path):
         "wrk is closed-loop and shares the CPUs with the server; latencies are not corrected for"
         " coordinated omission. Only 2xx answers count."
     )
+    wrapped = [f"{run['api']} at {run['connections']}" for run in r["runs"] if run["wrk"]["wrapped"]]
+    if wrapped:
+        print(
+            f"Runs that sent each request body more than once: {', '.join(wrapped)} (harmless: every"
+            " certificate and timestamp gets a fresh serial number; --requests N for more bodies)."
+        )
     for run in r["runs"]:
         w = run["wrk"]
         if w["non_2xx"] or sum(w["errors"].values()):
             print(
                 f"WARNING: {run['api']} at {run['connections']} connections: {w['non_2xx']} non-2xx answers"
                 f" and {sum(w['errors'].values())} socket errors (see {run['output']})."
-            )
-        if w["wrapped"]:
-            print(
-                f"WARNING: {run['api']} at {run['connections']} connections reused request bodies"
-                " (harmless for certificates and timestamps, but use --requests with a larger N)."
             )
 
 
