@@ -90,6 +90,8 @@ pub struct Ca {
     authority: CertificateAuthority,
     verifier: Verifier,
     validity: Duration,
+    /// The intermediate and the root as PEM, encoded once: every reply carries them.
+    issuers_pem: [String; 2],
 }
 
 /// A precertificate waiting for its SCT.
@@ -128,10 +130,15 @@ impl Issued {
 impl Ca {
     /// A CA issuing with `authority` for the tokens `verifier` accepts.
     pub fn new(authority: CertificateAuthority, verifier: Verifier) -> Self {
+        let issuers_pem = [
+            pem::encode(pem::CERTIFICATE, authority.intermediate_der()),
+            pem::encode(pem::CERTIFICATE, authority.root_der()),
+        ];
         Self {
             authority,
             verifier,
             validity: CERTIFICATE_VALIDITY,
+            issuers_pem,
         }
     }
 
@@ -228,8 +235,8 @@ impl Ca {
         Ok(Issued {
             chain_pem: vec![
                 leaf.to_pem(),
-                pem::encode(pem::CERTIFICATE, self.authority.intermediate_der()),
-                pem::encode(pem::CERTIFICATE, self.authority.root_der()),
+                self.issuers_pem[0].clone(),
+                self.issuers_pem[1].clone(),
             ],
         })
     }
@@ -237,10 +244,7 @@ impl Ca {
     /// The Fulcio v2 `TrustBundle` JSON (`GET /api/v2/trustBundle`): one chain, intermediate
     /// then root.
     pub fn trust_bundle_json(&self) -> serde_json::Value {
-        json!({"chains": [{"certificates": [
-            pem::encode(pem::CERTIFICATE, self.authority.intermediate_der()),
-            pem::encode(pem::CERTIFICATE, self.authority.root_der()),
-        ]}]})
+        json!({"chains": [{"certificates": self.issuers_pem}]})
     }
 
     /// The Fulcio v2 `Configuration` JSON (`GET /api/v2/configuration`): each accepted issuer

@@ -318,16 +318,19 @@ pub(crate) struct P256Args {
 struct P256Report {
     p256_verifies_per_sec_1core: f64,
     p256_verifies_per_sec_all_cores: f64,
+    p256_signs_per_sec_1core: f64,
+    p256_signs_per_sec_all_cores: f64,
     cores: usize,
 }
 
-/// Verifies one P-256 signature over 32 bytes repeatedly on `threads` threads.
-fn p256_rate(threads: usize, seconds: f64) -> Result<f64> {
-    let key =
-        SigningKey::generate(Algorithm::EcdsaP256Sha256).context("couldn't generate a key")?;
-    let message = [7u8; 32];
-    let signature = key.sign(&message).context("couldn't sign")?;
-    let public = key.public_key();
+/// The number of cores the benchmarks spread over.
+pub(crate) fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+/// Runs `op` on `threads` threads for `seconds` and returns its rate per second; an `op` that
+/// returns `false` is not counted.
+fn rate_on_threads(threads: usize, seconds: f64, op: &(dyn Fn() -> bool + Sync)) -> f64 {
     let limit = Duration::from_secs_f64(seconds);
     let start = Instant::now();
     let total: u64 = std::thread::scope(|scope| {
@@ -336,7 +339,7 @@ fn p256_rate(threads: usize, seconds: f64) -> Result<f64> {
                 scope.spawn(|| {
                     let mut n = 0u64;
                     while start.elapsed() < limit {
-                        if public.verify(&message, &signature).is_ok() {
+                        if op() {
                             n += 1;
                         }
                     }
@@ -346,14 +349,66 @@ fn p256_rate(threads: usize, seconds: f64) -> Result<f64> {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
     });
-    Ok(total as f64 / start.elapsed().as_secs_f64())
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Verifies one P-256 signature over 32 bytes repeatedly on `threads` threads.
+pub(crate) fn p256_verify_rate(threads: usize, seconds: f64) -> Result<f64> {
+    let key =
+        SigningKey::generate(Algorithm::EcdsaP256Sha256).context("couldn't generate a key")?;
+    let message = [7u8; 32];
+    let signature = key.sign(&message).context("couldn't sign")?;
+    let public = key.public_key();
+    Ok(rate_on_threads(threads, seconds, &|| {
+        public.verify(&message, &signature).is_ok()
+    }))
+}
+
+/// Signs 32 bytes with one P-256 key (SHA-256, randomized ECDSA) repeatedly on `threads`
+/// threads.
+pub(crate) fn p256_sign_rate(threads: usize, seconds: f64) -> Result<f64> {
+    let key =
+        SigningKey::generate(Algorithm::EcdsaP256Sha256).context("couldn't generate a key")?;
+    let message = [7u8; 32];
+    Ok(rate_on_threads(threads, seconds, &|| {
+        std::hint::black_box(key.sign(&message)).is_ok()
+    }))
+}
+
+/// Latency percentiles of a run, in milliseconds.
+#[derive(Debug, Serialize)]
+pub(crate) struct Latency {
+    pub(crate) p50_ms: f64,
+    pub(crate) p99_ms: f64,
+    pub(crate) max_ms: f64,
+}
+
+impl Latency {
+    /// The percentiles of `samples` (sorted here).
+    pub(crate) fn of(samples: &mut [Duration]) -> Self {
+        samples.sort_unstable();
+        let at = |q: f64| {
+            let last = samples.len().saturating_sub(1);
+            let index = ((last as f64) * q).round() as usize;
+            samples
+                .get(index.min(last))
+                .map_or(0.0, |d| d.as_secs_f64() * 1e3)
+        };
+        Self {
+            p50_ms: at(0.50),
+            p99_ms: at(0.99),
+            max_ms: at(1.0),
+        }
+    }
 }
 
 pub(crate) fn run_p256(args: &P256Args) -> Result<()> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let cores = cores();
     let report = P256Report {
-        p256_verifies_per_sec_1core: p256_rate(1, args.seconds)?,
-        p256_verifies_per_sec_all_cores: p256_rate(cores, args.seconds)?,
+        p256_verifies_per_sec_1core: p256_verify_rate(1, args.seconds)?,
+        p256_verifies_per_sec_all_cores: p256_verify_rate(cores, args.seconds)?,
+        p256_signs_per_sec_1core: p256_sign_rate(1, args.seconds)?,
+        p256_signs_per_sec_all_cores: p256_sign_rate(cores, args.seconds)?,
         cores,
     };
     println!(

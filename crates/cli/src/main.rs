@@ -5,6 +5,7 @@
 //! error.
 
 mod bench;
+mod bench_issue;
 mod datadir;
 mod serve;
 mod sign;
@@ -135,14 +136,20 @@ enum BenchCommand {
     /// Durable append throughput, proof generation and memory of the log engine, against raw
     /// SHA-256 and the store's durable-commit rate measured in the same run.
     Log(bench::LogArgs),
-    /// The machine's ECDSA P-256 verification rate (the Rekor write ceiling), on one core and
-    /// on all cores.
+    /// The machine's ECDSA P-256 verification and signing rates (the Rekor write ceiling), on
+    /// one core and on all cores.
     P256(bench::P256Args),
     /// In-process bundle verifications per second on real bundles, against the signature
     /// verification ceiling for the same mix of checks measured in the same run.
     Verify(bench::VerifyArgs),
     /// End-to-end keyless signing latency (median, p90, p99) against a running instance.
     Sign(bench::SignArgs),
+    /// Certificate issuance in process (token, proof of possession, precertificate, SCT from
+    /// the durable CT log, certificate), against the P-256 sign/verify ceiling measured in the
+    /// same run.
+    Ca(bench_issue::CaArgs),
+    /// RFC 3161 timestamps in process, against the P-256 sign rate measured in the same run.
+    Tsa(bench_issue::TsaArgs),
 }
 
 fn token(args: &TokenArgs) -> anyhow::Result<()> {
@@ -236,6 +243,12 @@ fn main() -> ExitCode {
         }
         Command::Bench(BenchCommand::Verify(args)) => {
             bench::run_verify(&args).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Ca(args)) => {
+            bench_issue::run_ca(&args).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Tsa(args)) => {
+            bench_issue::run_tsa(&args).map(|()| ExitCode::SUCCESS)
         }
     };
     match result {

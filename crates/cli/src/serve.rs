@@ -55,15 +55,19 @@ fn url_host(url: &str) -> Result<&str> {
     Ok(host)
 }
 
+/// The engine configuration of every log `serve` opens (and `bench ca` opens like it).
+pub(crate) fn log_config(origin: &str) -> Config {
+    // No batching delay: the sequencer commits whatever queued while the previous commit ran,
+    // so batches grow with load and an idle log answers in one commit.
+    Config::new(origin).with_batch(4096, Duration::ZERO)
+}
+
 fn open_log(dir: &DataDir, name: &str, signer: Arc<dyn NoteSigner>, origin: &str) -> Result<Log> {
     let store = Arc::new(
         SqliteStore::open(dir.path(&format!("{name}.db")))
             .with_context(|| format!("couldn't open the {name} store"))?,
     );
-    // No batching delay: the sequencer commits whatever queued while the previous commit ran,
-    // so batches grow with load and an idle log answers in one commit.
-    let config = Config::new(origin).with_batch(4096, Duration::ZERO);
-    let log = Log::open(store, signer, config)
+    let log = Log::open(store, signer, log_config(origin))
         .with_context(|| format!("couldn't open the {name} log"))?;
     // Sigstore clients mishandle index 0 and one-leaf trees (INTEROP §4): seed a new log.
     if log.checkpoint().size == 0 {
@@ -161,7 +165,7 @@ pub(crate) fn run(options: &Options<'_>) -> Result<()> {
         waxseal_log::ct::CtLog::open(
             ct_store,
             dir.key("ct-key.pem", Algorithm::EcdsaP256Sha256)?,
-            Config::new(&ct_origin).with_batch(4096, Duration::ZERO),
+            log_config(&ct_origin),
             vec![authority.root_der().to_vec()],
         )
         .context("couldn't open the CT log")?,

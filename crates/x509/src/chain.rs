@@ -8,8 +8,50 @@
 //! `1.3.6.1.4.1.11129.2.4.4` intermediate): a precertificate's issuer is always `chain[1]`.
 //! Issuer keys must be ECDSA P-256 or P-384, as for the rest of this crate.
 
+use std::collections::HashSet;
+use std::sync::{Mutex, PoisonError};
+
 use crate::Error;
 use crate::certificate::{CT_POISON, CertificateDer};
+
+/// Links between CA certificates (`chain[i]` issued by `chain[i + 1]`, `i ≥ 1`, or the last
+/// certificate issued by an accepted root) whose signatures already verified, for
+/// [`check_ct_chain_with`]: a CT log that sees the same intermediate and root on every
+/// submission verifies that signature once, not every time.
+///
+/// A link is remembered by the SHA-256 of both certificates' exact DER, so a hit stands for a
+/// verification of the very same bytes under the very same key; the issuer and subject names
+/// are still compared on every submission. The leaf's link is never remembered (every leaf is
+/// new). At most [`VerifiedLinks::MAX_LINKS`] links are remembered; past that, links verify
+/// every time. Shared between threads behind a mutex held only for the set lookup.
+#[derive(Debug, Default)]
+pub struct VerifiedLinks {
+    links: Mutex<HashSet<[[u8; 32]; 2]>>,
+}
+
+impl VerifiedLinks {
+    /// How many links are remembered at most.
+    pub const MAX_LINKS: usize = 1024;
+
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn contains(&self, link: &[[u8; 32]; 2]) -> bool {
+        self.links
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(link)
+    }
+
+    fn insert(&self, link: [[u8; 32]; 2]) {
+        let mut links = self.links.lock().unwrap_or_else(PoisonError::into_inner);
+        if links.len() < Self::MAX_LINKS {
+            links.insert(link);
+        }
+    }
+}
 
 /// Which RFC 6962 submission a chain came in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +122,22 @@ pub fn check_ct_chain(
     roots: &[Vec<u8>],
     submission: CtSubmission,
 ) -> Result<CheckedCtChain, Error> {
+    check_ct_chain_with(chain, roots, submission, None)
+}
+
+/// [`check_ct_chain`], skipping the signature verification of CA-to-CA links that `links`
+/// already saw verify (and remembering the ones that verify now). The leaf's signature is
+/// always verified.
+///
+/// # Errors
+///
+/// As [`check_ct_chain`].
+pub fn check_ct_chain_with(
+    chain: &[Vec<u8>],
+    roots: &[Vec<u8>],
+    submission: CtSubmission,
+    links: Option<&VerifiedLinks>,
+) -> Result<CheckedCtChain, Error> {
     let (leaf_der, _) = chain.split_first().ok_or(Error::ChainEmpty)?;
     let parsed = chain
         .iter()
@@ -112,7 +170,8 @@ pub fn check_ct_chain(
         _ => {}
     }
     for (index, pair) in parsed.windows(2).enumerate() {
-        check_issued_by(&pair[0], &pair[1], index)?;
+        let ders = (chain[index].as_slice(), chain[index + 1].as_slice());
+        check_link(&pair[0], &pair[1], index, ders, links)?;
     }
 
     let mut issuers: Vec<Vec<u8>> = chain[1..].to_vec();
@@ -123,8 +182,10 @@ pub fn check_ct_chain(
         let root = roots
             .iter()
             .find(|root| {
-                CertificateDer::parse(root)
-                    .is_ok_and(|root| check_issued_by(last, &root, last_index).is_ok())
+                CertificateDer::parse(root).is_ok_and(|parsed| {
+                    let ders = (chain[last_index].as_slice(), root.as_slice());
+                    check_link(last, &parsed, last_index, ders, links).is_ok()
+                })
             })
             .ok_or(Error::ChainNotToAcceptedRoot)?;
         issuers.push(root.clone());
@@ -137,7 +198,14 @@ pub fn check_ct_chain(
         CtSubmission::Precertificate => {
             // issuers is non-empty: either the chain had one, or a root was appended.
             let issuer_der = issuers.first().ok_or(Error::ChainNotToAcceptedRoot)?;
-            let issuer = CertificateDer::parse(issuer_der)?;
+            let reparsed;
+            let issuer = match parsed.get(1) {
+                Some(issuer) => issuer,
+                None => {
+                    reparsed = CertificateDer::parse(issuer_der)?;
+                    &reparsed
+                }
+            };
             let spki = der::Encode::to_der(&issuer.tbs_certificate.subject_public_key_info)
                 .map_err(|e| Error::encoding("SubjectPublicKeyInfo", e))?;
             CtSignedEntry::Precert {
@@ -154,6 +222,36 @@ pub fn check_ct_chain(
         leaf: leaf_der.clone(),
         issuers,
     })
+}
+
+/// [`check_issued_by`] for `cert` (at `index`, DER `ders.0`) and `issuer` (DER `ders.1`),
+/// skipping the signature when `links` saw this CA-to-CA link verify (and remembering it once
+/// it verifies). The leaf's link (`index` 0) is always verified.
+fn check_link(
+    cert: &CertificateDer,
+    issuer: &CertificateDer,
+    index: usize,
+    ders: (&[u8], &[u8]),
+    links: Option<&VerifiedLinks>,
+) -> Result<(), Error> {
+    match links.filter(|_| index > 0) {
+        Some(links) => {
+            let link = [
+                waxseal_crypto::sha256(ders.0),
+                waxseal_crypto::sha256(ders.1),
+            ];
+            if links.contains(&link) {
+                if cert.tbs_certificate.issuer != issuer.tbs_certificate.subject {
+                    return Err(Error::ChainIssuerMismatch { index });
+                }
+                return Ok(());
+            }
+            check_issued_by(cert, issuer, index)?;
+            links.insert(link);
+            Ok(())
+        }
+        None => check_issued_by(cert, issuer, index),
+    }
 }
 
 /// Checks that `issuer` (at `index + 1`) issued `cert` (at `index`): names chain, and the

@@ -443,8 +443,15 @@ impl CertificateAuthority {
                 actual: scts.len(),
             });
         }
-        CertificateDer::parse(&precert.der)?
-            .verify_signature(&self.public_key(), "intermediate")?;
+        // A `Precertificate` is only ever made by signing (`issue_precertificate`) or after its
+        // signature verified (`Precertificate::from_der`), in both cases under the key whose
+        // SPKI hash it carries: equal hashes prove this CA's key signed it, without verifying
+        // the signature a second time.
+        if precert.issuer_key_hash != self.issuer_key_hash() {
+            return Err(Error::CertificateSignatureInvalid {
+                issuer: "intermediate",
+            });
+        }
         let mut tbs = precert.tbs.without_extension(CT_POISON);
         tbs.extensions
             .get_or_insert_with(Vec::new)

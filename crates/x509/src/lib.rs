@@ -92,7 +92,9 @@ mod leaf;
 mod sct;
 
 pub use ca::{CaNames, CertificateAuthority};
-pub use chain::{CheckedCtChain, CtSignedEntry, CtSubmission, check_ct_chain};
+pub use chain::{
+    CheckedCtChain, CtSignedEntry, CtSubmission, VerifiedLinks, check_ct_chain, check_ct_chain_with,
+};
 pub use csr::{CertificationRequest, verify_proof_of_possession};
 pub use error::Error;
 pub use leaf::{Certificate, LeafInfo, LeafRequest, Precertificate, San, parse_leaf};

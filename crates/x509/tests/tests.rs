@@ -24,9 +24,9 @@ use rustls_pki_types::{CertificateDer, UnixTime};
 use waxseal_crypto::{Algorithm, PublicKey, SigningKey};
 use waxseal_x509::{
     CaNames, Certificate, CertificateAuthority, CertificationRequest, CtSignedEntry, CtSubmission,
-    Error, LeafRequest, Precertificate, San, SignedCertificateTimestamp, check_ct_chain,
-    encode_sct_list, leaf_index_extension, parse_leaf, parse_sct_list, sign_sct,
-    verify_proof_of_possession, verify_sct,
+    Error, LeafRequest, Precertificate, San, SignedCertificateTimestamp, VerifiedLinks,
+    check_ct_chain, check_ct_chain_with, encode_sct_list, leaf_index_extension, parse_leaf,
+    parse_sct_list, sign_sct, verify_proof_of_possession, verify_sct,
 };
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::{FromDer, X509Certificate};
@@ -1520,7 +1520,7 @@ fn ct_chain_checks_reject_bad_chains() {
     let precert = issued.precert.der().to_vec();
     let leaf = issued.leaf.der().to_vec();
     type Check = fn(&Error) -> bool;
-    let cases: [(&str, Vec<Vec<u8>>, CtSubmission, Check); 8] = [
+    let cases: [(&str, Vec<Vec<u8>>, CtSubmission, Check); 9] = [
         ("empty", vec![], CtSubmission::Precertificate, |e| {
             matches!(e, Error::ChainEmpty)
         }),
@@ -1555,6 +1555,16 @@ fn ct_chain_checks_reject_bad_chains() {
             |e| matches!(e, Error::ChainSignatureInvalid { index: 0, .. }),
         ),
         (
+            "this intermediate under another root with the same names",
+            vec![
+                precert.clone(),
+                intermediate.clone(),
+                other.root_der().to_vec(),
+            ],
+            CtSubmission::Precertificate,
+            |e| matches!(e, Error::ChainSignatureInvalid { index: 1, .. }),
+        ),
+        (
             "another CA's chain",
             vec![other.intermediate_der().to_vec(), other.root_der().to_vec()],
             CtSubmission::Certificate,
@@ -1567,11 +1577,27 @@ fn ct_chain_checks_reject_bad_chains() {
             |e| matches!(e, Error::ChainNotToAcceptedRoot),
         ),
     ];
+    // Remembered links skip only the signatures of the exact CA certificates that verified.
+    let links = VerifiedLinks::new();
+    check_ct_chain_with(
+        &[precert.clone(), intermediate.clone(), root.clone()],
+        &roots,
+        CtSubmission::Precertificate,
+        Some(&links),
+    )
+    .unwrap();
     for (name, chain, submission, check) in cases {
-        let result = check_ct_chain(&chain, &roots, submission);
-        match result {
-            Err(e) => assert!(check(&e), "{name}: unexpected error {e}"),
-            Ok(_) => panic!("{name}: accepted"),
+        for (how, result) in [
+            ("uncached", check_ct_chain(&chain, &roots, submission)),
+            (
+                "with verified links",
+                check_ct_chain_with(&chain, &roots, submission, Some(&links)),
+            ),
+        ] {
+            match result {
+                Err(e) => assert!(check(&e), "{name} ({how}): unexpected error {e}"),
+                Ok(_) => panic!("{name} ({how}): accepted"),
+            }
         }
     }
 }

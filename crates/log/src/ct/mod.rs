@@ -21,7 +21,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use waxseal_crypto::{Algorithm, PublicKey, SigningKey};
 use waxseal_note::{NoteSigner, Rfc6962Signer, Rfc6962Verifier};
-use waxseal_x509::{CtSignedEntry, CtSubmission, SignedCertificateTimestamp, check_ct_chain};
+use waxseal_x509::{
+    CtSignedEntry, CtSubmission, SignedCertificateTimestamp, VerifiedLinks, check_ct_chain_with,
+};
 
 pub use entry::{StaticCtFormat, TileLeaf, parse_data_tile};
 
@@ -175,6 +177,9 @@ pub struct CtLog {
     /// Issuers already stored durably, so the common case (the same intermediate every
     /// time) costs no write. Only grows.
     stored_issuers: Mutex<HashSet<[u8; 32]>>,
+    /// CA-to-CA chain links whose signatures verified, so the common case (the same
+    /// intermediate under the same root every time) verifies one signature, the leaf's.
+    verified_links: VerifiedLinks,
 }
 
 impl CtLog {
@@ -211,6 +216,7 @@ impl CtLog {
             roots,
             issuers,
             stored_issuers: Mutex::new(HashSet::new()),
+            verified_links: VerifiedLinks::new(),
         })
     }
 
@@ -268,7 +274,8 @@ impl CtLog {
         chain: &[Vec<u8>],
         kind: CtSubmission,
     ) -> Result<(CtSignedEntry, crate::PendingAppend), CtError> {
-        let checked = check_ct_chain(chain, &self.roots, kind).map_err(CtError::Chain)?;
+        let checked = check_ct_chain_with(chain, &self.roots, kind, Some(&self.verified_links))
+            .map_err(CtError::Chain)?;
         for der in checked.issuers() {
             let fingerprint = waxseal_crypto::sha256(der);
             let known = self
