@@ -86,15 +86,18 @@ impl waxseal_oidc::JwksFetcher for Both {
     }
 }
 
-fn instance() -> Instance {
-    let now = SystemTime::now();
-    let authority = CertificateAuthority::generate(
+fn authority() -> CertificateAuthority {
+    CertificateAuthority::generate(
         Algorithm::EcdsaP256Sha256,
         &CaNames::default(),
-        now - Duration::from_secs(3600),
+        SystemTime::now() - Duration::from_secs(3600),
         Duration::from_secs(365 * 86_400),
     )
-    .unwrap();
+    .unwrap()
+}
+
+fn instance() -> Instance {
+    let authority = authority();
     let (minter, ruled_minter) = (new_minter(ISSUER), new_minter(RULED_ISSUER));
     let rules = IssuanceRules::new().allow_san("release@example.com");
     let config = OidcConfig::new(
@@ -496,4 +499,80 @@ async fn trust_bundle_configuration_and_root_cert() {
     assert_eq!(status, StatusCode::OK);
     let ders = pem::decode_all(text.as_str().unwrap(), pem::CERTIFICATE).unwrap();
     assert_eq!(ders, authority.chain_der());
+}
+
+/// An external issuer on a real socket whose JWKS the test can rotate.
+async fn external_issuer(jwks: Arc<std::sync::Mutex<String>>) -> (String, TokenIssuer) {
+    use axum::routing::get;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let first = new_minter(&url);
+    *jwks.lock().unwrap() = first.jwks_json();
+    let discovery = first.discovery_json(&url);
+    let app = axum::Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(move || async move { discovery }),
+        )
+        .route(
+            "/jwks",
+            get(move || async move { jwks.lock().unwrap().clone() }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, first)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn external_issuer_keys_are_fetched_over_http_and_rotation_is_followed() {
+    let jwks = Arc::new(std::sync::Mutex::new(String::new()));
+    let (url, first) = external_issuer(Arc::clone(&jwks)).await;
+    let authority = authority();
+    let ct = Arc::new(MemoryCt {
+        key: SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap(),
+        issuer: authority.public_key(),
+        next: AtomicU64::new(0),
+    });
+    let config = OidcConfig::new(vec![IssuerConfig::new(&url, IssuerType::Email)], vec![]).unwrap();
+    let verifier = Verifier::new(config).with_refetch_interval(0);
+    let fulcio = Arc::new(Fulcio::new(
+        Ca::new(authority, verifier),
+        ct,
+        Arc::new(HttpFetcher::on_current_runtime()),
+    ));
+    let post = |token: String| {
+        let fulcio = Arc::clone(&fulcio);
+        async move {
+            let key = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
+            let request = Request::post("/api/v2/signingCert")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(pop_body(&token, &key, EMAIL).to_string()))
+                .unwrap();
+            let response = waxseal_server::fulcio::router(fulcio)
+                .oneshot(request)
+                .await
+                .unwrap();
+            let status = response.status();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            (status, String::from_utf8_lossy(&body).into_owned())
+        }
+    };
+    let mint = |minter: &TokenIssuer| {
+        minter
+            .mint("alice", Some(EMAIL), "sigstore", 300, now_unix())
+            .unwrap()
+    };
+
+    let (status, body) = post(mint(&first)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // The issuer rotates to a new key: a token naming the new kid makes the CA refetch.
+    let second = new_minter(&url);
+    *jwks.lock().unwrap() = second.jwks_json();
+    let (status, body) = post(mint(&second)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // A key the issuer never published is refused even after a refetch.
+    let rogue = new_minter(&url);
+    let (status, body) = post(mint(&rogue)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
 }
