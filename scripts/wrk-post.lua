@@ -1,4 +1,5 @@
--- wrk script of scripts/bench-ca: POSTs a different pre-built body per request.
+-- wrk script of scripts/bench-rekor and scripts/bench-ca: POSTs a different pre-built body per
+-- request.
 --
 --   wrk -tT -cC -dD --latency -s scripts/wrk-post.lua URL -- BODIES PATH T CONTENT_TYPE [BEARER]
 --
@@ -7,7 +8,7 @@
 -- given, names a file whose first line is sent as `Authorization: Bearer ...`. Thread i sends
 -- lines i, i+T, i+2T, ... in order and starts over when it runs out (counted as "wrapped").
 -- done() prints one line "WRK_JSON {...}" with the rate of 2xx answers, latency percentiles and
--- every status code seen, in the format of wrk-rekor.lua.
+-- every status code seen.
 
 local threads = {}
 local next_id = 0

@@ -1,82 +1,9 @@
 //! `waxseal serve` as a user runs it.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-/// A running `waxseal serve`, killed on drop.
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Server {
-    fn start(data_dir: &Path, extra: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_waxseal"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .expect("serve prints its address")
-            .trim_end()
-            .trim_end_matches('/')
-            .to_owned();
-        Self { child, addr }
-    }
-
-    fn get(&self, path: &str) -> (u16, Vec<u8>) {
-        let mut stream = TcpStream::connect(&self.addr).unwrap();
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: waxseal\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).unwrap();
-        let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-        let head = String::from_utf8_lossy(&response[..split]).to_string();
-        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-        (status, response[split + 4..].to_vec())
-    }
-}
-
-impl Server {
-    fn post_json(&self, path: &str, body: &str) -> (u16, Vec<u8>) {
-        let mut stream = TcpStream::connect(&self.addr).unwrap();
-        write!(
-            stream,
-            "POST {path} HTTP/1.1\r\nHost: waxseal\r\nConnection: close\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).unwrap();
-        let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-        let head = String::from_utf8_lossy(&response[..split]).to_string();
-        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-        (status, response[split + 4..].to_vec())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::support::Server;
 
 #[test]
 fn first_start_creates_keys_and_serves_the_checkpoint() {
@@ -324,28 +251,6 @@ fn check_trust_files(server: &Server, data: &std::path::Path) {
     assert_eq!(roots["certificates"].as_array().unwrap().len(), 1);
 }
 
-/// Mints a token with `waxseal token` for the instance in `data`.
-fn token(data: &Path, email: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_waxseal"))
-        .args([
-            "token",
-            "--subject",
-            "robot",
-            "--email",
-            email,
-            "--data-dir",
-        ])
-        .arg(data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
 /// A `publicKeyRequest` signing-certificate body for `email`'s token.
 fn signing_request(token: &str, email: &str) -> String {
     use base64::Engine as _;
@@ -384,14 +289,14 @@ fn issuance_rules_in_the_oidc_config_refuse_other_identities() {
     let email = "release@example.com";
     let (status, body) = server.post_json(
         "/api/v2/signingCert",
-        &signing_request(&token(&data, email), email),
+        &signing_request(&server.token("robot", email), email),
     );
     assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
 
     let email = "mallory@example.com";
     let (status, body) = server.post_json(
         "/api/v2/signingCert",
-        &signing_request(&token(&data, email), email),
+        &signing_request(&server.token("robot", email), email),
     );
     assert_eq!(status, 403);
     let body: serde_json::Value = serde_json::from_slice(&body).unwrap();

@@ -1,76 +1,12 @@
 //! `waxseal sign`, `generate-key-pair` and `conformance sign-bundle` against a real
 //! `waxseal serve`, each bundle checked by parsing it and by `waxseal verify`.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use crate::support::Server;
 
 use waxseal_bundle::{Bundle, BundleContent, VerificationContent};
-
-/// A running `waxseal serve`, killed on drop.
-struct Server {
-    child: Child,
-    url: String,
-    data: PathBuf,
-}
-
-impl Server {
-    fn start(data: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_waxseal"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .split("serving at ")
-            .nth(1)
-            .expect("serve prints its address")
-            .trim_end()
-            .trim_end_matches('/')
-            .to_owned();
-        Self {
-            child,
-            url,
-            data: data.to_owned(),
-        }
-    }
-
-    fn token(&self, subject: &str, email: &str) -> String {
-        let out = waxseal(&[
-            "token",
-            "--data-dir",
-            self.data.to_str().unwrap(),
-            "--subject",
-            subject,
-            "--email",
-            email,
-        ]);
-        assert!(out.status.success(), "{}", stderr(&out));
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
-    }
-
-    fn trust(&self, name: &str) -> String {
-        self.data
-            .join("trust")
-            .join(name)
-            .to_str()
-            .unwrap()
-            .to_owned()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn command() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_waxseal"));
@@ -157,7 +93,7 @@ fn verify_keyless(server: &Server, artifact: &str, bundle: &Path, email: &str) -
 #[test]
 fn keyless_signing_on_rekor_v1_and_v2_verifies() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir.path().join("data"));
+    let server = Server::start(&dir.path().join("data"), &[]);
     let email = "alice@example.com";
     let token = server.token("alice", email);
     let artifact = dir.path().join("release.tar.gz");
@@ -243,7 +179,7 @@ fn keyless_signing_on_rekor_v1_and_v2_verifies() {
 #[test]
 fn in_toto_statements_sign_as_dsse_on_both_logs() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir.path().join("data"));
+    let server = Server::start(&dir.path().join("data"), &[]);
     let email = "builder@example.com";
     let token = server.token("builder", email);
     let artifact = dir.path().join("app");
@@ -311,7 +247,7 @@ fn in_toto_statements_sign_as_dsse_on_both_logs() {
 #[test]
 fn managed_keys_sign_without_a_certificate() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir.path().join("data"));
+    let server = Server::start(&dir.path().join("data"), &[]);
     let prefix = dir.path().join("release");
     let prefix = prefix.to_str().unwrap();
     let generate = || {
@@ -398,7 +334,7 @@ fn managed_keys_sign_without_a_certificate() {
 #[test]
 fn conformance_sign_bundle_takes_a_trusted_root_and_signing_config() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir.path().join("data"));
+    let server = Server::start(&dir.path().join("data"), &[]);
     let email = "conformance@example.com";
     let token = server.token("conformance", email);
     let artifact = dir.path().join("a.txt");
@@ -451,7 +387,7 @@ fn client_credentials_and_errors_name_the_stage() {
         .to_string(),
     )
     .unwrap();
-    let server = Server::start(&data);
+    let server = Server::start(&data, &[]);
     let artifact = dir.path().join("b.txt");
     std::fs::write(&artifact, b"by a service account").unwrap();
     let artifact = artifact.to_str().unwrap();

@@ -15,4 +15,5 @@ mod bench;
 mod crash;
 mod serve;
 mod sign;
+mod support;
 mod verify;

@@ -113,6 +113,17 @@ impl From<waxseal_log::Error> for ApiError {
     }
 }
 
+/// The request's media type (the `Content-Type` before any parameters, lower-cased) and the raw
+/// header for error messages; both empty when the header is absent.
+pub(crate) fn media_type(headers: &axum::http::HeaderMap) -> (String, String) {
+    let raw = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let media_type = raw.split(';').next().unwrap_or_default().trim();
+    (media_type.to_ascii_lowercase(), raw.to_owned())
+}
+
 /// Runs blocking store work off the async workers.
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,

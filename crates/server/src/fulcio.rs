@@ -22,7 +22,7 @@ use waxseal_crypto::pem;
 use waxseal_oidc::JwksFetcher;
 use waxseal_x509::SignedCertificateTimestamp;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, media_type};
 
 /// The largest signing request accepted (a CSR or key, a proof and a token).
 const MAX_REQUEST_BYTES: usize = 64 * 1024;
@@ -196,12 +196,8 @@ async fn signing_cert(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let media_type = content_type.split(';').next().unwrap_or_default().trim();
-    if !media_type.eq_ignore_ascii_case("application/json") {
+    let (media_type, content_type) = media_type(&headers);
+    if media_type != "application/json" {
         return Err(ApiError::UnsupportedMediaType(format!(
             "unsupported content type {content_type:?}: send application/json"
         )));

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use waxseal_tsa::{TimeStampRequest, Tsa};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, media_type};
 
 /// The largest timestamp request accepted (a request is a digest and a few fields).
 const MAX_REQUEST_BYTES: usize = 16 * 1024;
@@ -33,16 +33,7 @@ async fn timestamp(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let media_type = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
+    let (media_type, content_type) = media_type(&headers);
     let request = match media_type.as_str() {
         "application/timestamp-query" => TimeStampRequest::from_der(&body)?,
         "application/json" => TimeStampRequest::from_json(&body)?,
