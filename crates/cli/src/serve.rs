@@ -209,7 +209,7 @@ pub(crate) fn run(options: &Options<'_>) -> Result<()> {
             log_id: v2_log_id,
         },
         ct: LogKey {
-            base_url: public_url.clone(),
+            base_url: format!("{public_url}/ct"),
             key: ct.public_key(),
             log_id: ct.log_id(),
         },

@@ -245,7 +245,7 @@ fn check_trust_files(server: &Server, data: &std::path::Path) {
         .map(|c| c.raw_bytes.clone())
         .collect();
     assert_eq!(served, trusted);
-    let (status, roots) = server.get("/ct/v1/get-roots");
+    let (status, roots) = server.get("/ct/ct/v1/get-roots");
     assert_eq!(status, 200);
     let roots: serde_json::Value = serde_json::from_slice(&roots).unwrap();
     assert_eq!(roots["certificates"].as_array().unwrap().len(), 1);

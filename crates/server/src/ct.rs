@@ -1,6 +1,7 @@
-//! The built-in Certificate Transparency log over HTTP: the RFC 6962 submission API
-//! (`POST /ct/v1/add-chain`, `POST /ct/v1/add-pre-chain`, `GET /ct/v1/get-roots`, §4.1, §4.2,
-//! §4.7) and the C2SP static-ct-api monitoring API under the `/ct` prefix (`/ct/checkpoint`,
+//! The built-in Certificate Transparency log over HTTP, at the log prefix `/ct`: the RFC 6962
+//! submission API (`POST /ct/ct/v1/add-chain`, `POST /ct/ct/v1/add-pre-chain`, `GET
+//! /ct/ct/v1/get-roots`, §4.1, §4.2, §4.7) and the C2SP static-ct-api monitoring API
+//! (`/ct/checkpoint`,
 //! `/ct/tile/<L>/<N>[.p/<W>]`, `/ct/tile/data/<N>[.p/<W>]`, `/ct/issuer/<fingerprint>`).
 //!
 //! Tiles, data tiles and issuers are immutable, so they are served with a year-long immutable
@@ -29,12 +30,15 @@ const OCTET_STREAM: &str = "application/octet-stream";
 const PKIX_CERT: &str = "application/pkix-cert";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-/// The CT log's routes, at `/ct/v1/...` (submission) and `/ct/...` (monitoring).
+/// The CT log's routes under the log prefix `/ct`, as Sigstore's CT logs are served
+/// (`https://ctfe.sigstore.dev/2022/ct/v1/...`): RFC 6962 submission at `/ct/ct/v1/...` and the
+/// static-ct-api monitoring reads at `/ct/checkpoint`, `/ct/tile/...`, `/ct/issuer/...`. The
+/// submission prefix without its scheme is the checkpoint origin (`host/ct`).
 pub fn router(ct: Arc<CtLog>) -> Router {
     Router::new()
-        .route("/ct/v1/add-pre-chain", post(add_pre_chain))
-        .route("/ct/v1/add-chain", post(add_chain))
-        .route("/ct/v1/get-roots", get(get_roots))
+        .route("/ct/ct/v1/add-pre-chain", post(add_pre_chain))
+        .route("/ct/ct/v1/add-chain", post(add_chain))
+        .route("/ct/ct/v1/get-roots", get(get_roots))
         .route("/ct/checkpoint", get(checkpoint))
         .route("/ct/tile/{*path}", get(tile))
         .route("/ct/issuer/{fingerprint}", get(issuer))

@@ -51,7 +51,7 @@ pub trait CertificateTransparency: Send + Sync + std::fmt::Debug {
 }
 
 /// The built-in CT log, in process: the precertificate is logged through the same checks as
-/// `POST /ct/v1/add-pre-chain`.
+/// `POST /ct/ct/v1/add-pre-chain`.
 #[derive(Debug)]
 pub struct BuiltinCt(pub Arc<waxseal_log::ct::CtLog>);
 

@@ -91,7 +91,7 @@ async fn get(ct: &Arc<CtLog>, uri: &str) -> (StatusCode, axum::http::HeaderMap, 
 }
 
 async fn post(ct: &Arc<CtLog>, endpoint: &str, body: impl Into<Body>) -> (StatusCode, Value) {
-    let request = Request::post(format!("/ct/v1/{endpoint}"))
+    let request = Request::post(format!("/ct/ct/v1/{endpoint}"))
         .header(header::CONTENT_TYPE, "application/json")
         .body(body.into())
         .unwrap();
@@ -281,7 +281,7 @@ async fn final_certificate_chain_gets_an_x509_entry_sct() {
 #[tokio::test]
 async fn get_roots_lists_the_ca_root() {
     let Fixture { ca, ct, .. } = fixture();
-    let (status, _, body) = get(&ct, "/ct/v1/get-roots").await;
+    let (status, _, body) = get(&ct, "/ct/ct/v1/get-roots").await;
     assert_eq!(status, StatusCode::OK);
     let body: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(
@@ -432,7 +432,7 @@ async fn full_pool_answers_503_with_retry_after() {
     while ct.log().pending() == 0 {
         tokio::task::yield_now().await;
     }
-    let request = Request::post("/ct/v1/add-pre-chain")
+    let request = Request::post("/ct/ct/v1/add-pre-chain")
         .body(Body::from(chain_body(&[
             precert(&ca, "refused@waxseal.test").der(),
             ca.intermediate_der(),
