@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 
 /// A running `waxseal serve` on a free loopback port, killed on drop.
 pub(crate) struct Server {
-    child: Child,
+    child: std::sync::Mutex<Child>,
     /// `host:port` it listens on.
     pub(crate) addr: String,
     /// `http://host:port`.
@@ -39,7 +39,7 @@ impl Server {
             .trim_end_matches('/')
             .to_owned();
         Self {
-            child,
+            child: std::sync::Mutex::new(child),
             url: format!("http://{addr}"),
             addr,
             data: data.to_owned(),
@@ -60,16 +60,47 @@ impl Server {
         self.request(&head, body.as_bytes())
     }
 
+    /// Like [`Server::post_json`], but a connection that fails or is cut off (the server was
+    /// killed) is an error instead of a panic.
+    pub(crate) fn try_post_json(&self, path: &str, body: &str) -> std::io::Result<(u16, Vec<u8>)> {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        self.try_request(&head, body.as_bytes())
+    }
+
     fn request(&self, head: &str, body: &[u8]) -> (u16, Vec<u8>) {
-        let mut stream = TcpStream::connect(&self.addr).unwrap();
-        write!(stream, "{head}Host: waxseal\r\nConnection: close\r\n\r\n").unwrap();
-        stream.write_all(body).unwrap();
+        self.try_request(head, body).unwrap()
+    }
+
+    fn try_request(&self, head: &str, body: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+        let cut_off = || std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "no HTTP answer");
+        let mut stream = TcpStream::connect(&self.addr)?;
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(30)))?;
+        write!(stream, "{head}Host: waxseal\r\nConnection: close\r\n\r\n")?;
+        stream.write_all(body)?;
         let mut response = Vec::new();
-        stream.read_to_end(&mut response).unwrap();
-        let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        stream.read_to_end(&mut response)?;
+        let split = response
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .ok_or_else(cut_off)?;
         let head = String::from_utf8_lossy(&response[..split]).to_string();
-        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-        (status, response[split + 4..].to_vec())
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(cut_off)?;
+        Ok((status, response[split + 4..].to_vec()))
+    }
+
+    /// SIGKILLs the server (no graceful shutdown) and waits for it.
+    pub(crate) fn kill(&self) {
+        if let Ok(mut child) = self.child.lock() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 
     /// A token from the instance's built-in issuer, minted with `waxseal token`.
@@ -107,7 +138,6 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }

@@ -4,6 +4,8 @@
 //!   a restart keeps the key and origin;
 //! - `crash`: SIGKILL under HTTP load; every 201 answered before the kill is still served,
 //!   byte-identical, after a restart, and every acknowledged checkpoint is consistent;
+//! - `ca_crash`: SIGKILL during certificate issuance; every certificate answered 201 is in the
+//!   CT log after a restart, at its SCT's `leaf_index`, under the newest checkpoint;
 //! - `bench`: `waxseal bench log --json` reports the promised figures;
 //! - `sign`: `waxseal sign` keyless on Rekor v1 and v2, digests, in-toto statements, managed keys,
 //!   client credentials and `conformance sign-bundle`, each bundle checked by `waxseal verify`;
@@ -12,6 +14,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bench;
+mod ca_crash;
 mod crash;
 mod serve;
 mod sign;
