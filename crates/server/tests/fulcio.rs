@@ -409,6 +409,17 @@ async fn malformed_requests_are_400_or_415() {
             "CreateSigningCertificateRequest",
         ),
         (json!({}), "required"),
+        (
+            json!({"publicKeyRequest": {
+                "publicKey": {"content": "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"},
+                "proofOfPossession": "MEUCIQ==",
+            }}),
+            "not a supported public key",
+        ),
+        (
+            json!({"publicKeyRequest": {"publicKey": {"content": ""}, "proofOfPossession": "MEUCIQ=="}}),
+            "publicKeyRequest.publicKey.content is required",
+        ),
     ];
     for (body, needle) in cases {
         let (status, body) = instance.post(body, Some(&token)).await;
