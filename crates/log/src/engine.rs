@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use waxseal_merkle::Hash;
+use waxseal_merkle::{Hash, node_hash};
 use waxseal_note::{Checkpoint, NoteSigner};
 use waxseal_tiles::{HashTile, TILE_WIDTH, TileHashReader, TileReader};
 
@@ -113,18 +113,53 @@ struct Shared {
 }
 
 /// The latest published checkpoint with the right-edge tiles of its tree: the tiles most
-/// inclusion proofs of recent entries need, served from memory.
+/// inclusion proofs of recent entries need, served from memory with every complete subtree
+/// inside them hashed once per publication instead of once per proof.
 #[derive(Debug, Clone)]
 struct Published {
     checkpoint: Arc<PublishedCheckpoint>,
-    edge_tiles: Arc<Vec<(u8, u64, HashTile)>>,
+    edge_tiles: Arc<Vec<EdgeTile>>,
 }
 
 impl Published {
     fn new(checkpoint: PublishedCheckpoint, edge: &Edge) -> Self {
         Self {
             checkpoint: Arc::new(checkpoint),
-            edge_tiles: Arc::new(edge.tiles()),
+            edge_tiles: Arc::new(
+                edge.tiles()
+                    .into_iter()
+                    .map(|(level, index, tile)| EdgeTile::new(level, index, tile))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// A right-edge hash tile and its subtree pyramid: `pyramid[k][j]` is the hash of the complete
+/// subtree over the tile's hashes `j * 2^k .. (j + 1) * 2^k` (`pyramid[0]` the tile itself).
+#[derive(Debug)]
+struct EdgeTile {
+    level: u8,
+    index: u64,
+    tile: HashTile,
+    pyramid: Vec<Vec<Hash>>,
+}
+
+impl EdgeTile {
+    fn new(level: u8, index: u64, tile: HashTile) -> Self {
+        let mut pyramid = vec![tile.hashes().to_vec()];
+        while let Some(below) = pyramid.last().filter(|b| b.len() >= 2) {
+            let above = below
+                .chunks_exact(2)
+                .map(|pair| node_hash(&pair[0], &pair[1]))
+                .collect();
+            pyramid.push(above);
+        }
+        Self {
+            level,
+            index,
+            tile,
+            pyramid,
         }
     }
 }
@@ -626,21 +661,36 @@ fn proof_error(
 #[derive(Debug)]
 struct StoreTiles<'a> {
     log: &'a Log,
-    edge_tiles: Arc<Vec<(u8, u64, HashTile)>>,
+    edge_tiles: Arc<Vec<EdgeTile>>,
+}
+
+impl StoreTiles<'_> {
+    fn edge_tile(&self, level: u8, index: u64) -> Option<&EdgeTile> {
+        self.edge_tiles
+            .iter()
+            .find(|t| (t.level, t.index) == (level, index))
+    }
 }
 
 impl TileReader for StoreTiles<'_> {
     type Error = StoreError;
 
     fn read_tile(&self, level: u8, index: u64, _width: u16) -> Result<HashTile, StoreError> {
-        match self
-            .edge_tiles
-            .iter()
-            .find(|(l, i, _)| (*l, *i) == (level, index))
-        {
-            Some((_, _, tile)) => Ok(tile.clone()),
+        match self.edge_tile(level, index) {
+            Some(edge) => Ok(edge.tile.clone()),
             None => self.log.read_tile(level, index),
         }
+    }
+
+    fn subtree_hash(&self, level: u8, index: u64, start: usize, count: usize) -> Option<Hash> {
+        if !count.is_power_of_two() || start % count != 0 {
+            return None;
+        }
+        let edge = self.edge_tile(level, index)?;
+        edge.pyramid
+            .get(count.trailing_zeros() as usize)?
+            .get(start / count)
+            .copied()
     }
 }
 

@@ -33,6 +33,15 @@ pub trait TileReader {
     ///
     /// Whatever the underlying source fails with.
     fn read_tile(&self, level: u8, index: u64, width: u16) -> Result<HashTile, Self::Error>;
+
+    /// The hash of the complete subtree over hashes `start..start + count` of hash tile `index`
+    /// at tile `level` (`count` a power of two, `start` a multiple of it), if the reader keeps
+    /// it precomputed; `None` makes the caller compute it from [`TileReader::read_tile`]. The
+    /// default keeps none. Like `read_tile`, it MUST only answer with hashes of the log.
+    fn subtree_hash(&self, level: u8, index: u64, start: usize, count: usize) -> Option<Hash> {
+        let _ = (level, index, start, count);
+        None
+    }
 }
 
 impl<T: TileReader + ?Sized> TileReader for &T {
@@ -40,6 +49,10 @@ impl<T: TileReader + ?Sized> TileReader for &T {
 
     fn read_tile(&self, level: u8, index: u64, width: u16) -> Result<HashTile, Self::Error> {
         (**self).read_tile(level, index, width)
+    }
+
+    fn subtree_hash(&self, level: u8, index: u64, start: usize, count: usize) -> Option<Hash> {
+        (**self).subtree_hash(level, index, start, count)
     }
 }
 
@@ -190,9 +203,22 @@ impl<R: TileReader> HashReader for TileHashReader<R> {
             })
             .collect::<Result<Vec<_>, _>>()?;
 
+        // Precomputed subtrees first (full-height tiles only: the reader's pyramid is over
+        // 256-hash tiles); tiles are read for the rest.
+        let precomputed: Vec<Option<Hash>> = locations
+            .iter()
+            .map(|loc| {
+                (self.height == crate::TILE_HEIGHT)
+                    .then(|| {
+                        self.reader
+                            .subtree_hash(loc.level, loc.index, loc.start, loc.count)
+                    })
+                    .flatten()
+            })
+            .collect();
         let mut tiles: BTreeMap<(u8, u64), HashTile> = BTreeMap::new();
-        for loc in &locations {
-            if tiles.contains_key(&(loc.level, loc.index)) {
+        for (loc, known) in locations.iter().zip(&precomputed) {
+            if known.is_some() || tiles.contains_key(&(loc.level, loc.index)) {
                 continue;
             }
             let tile = self
@@ -217,7 +243,11 @@ impl<R: TileReader> HashReader for TileHashReader<R> {
 
         locations
             .iter()
-            .map(|loc| {
+            .zip(precomputed)
+            .map(|(loc, known)| {
+                if let Some(hash) = known {
+                    return Ok(hash);
+                }
                 // The node's hashes end within the tile's width in this tree, and the tile was
                 // checked to be at least that wide; hashes past that width are ignored.
                 let tile = tiles.get(&(loc.level, loc.index));
