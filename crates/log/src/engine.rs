@@ -683,7 +683,7 @@ impl TileReader for StoreTiles<'_> {
     }
 
     fn subtree_hash(&self, level: u8, index: u64, start: usize, count: usize) -> Option<Hash> {
-        if !count.is_power_of_two() || start % count != 0 {
+        if !count.is_power_of_two() || !start.is_multiple_of(count) {
             return None;
         }
         let edge = self.edge_tile(level, index)?;
