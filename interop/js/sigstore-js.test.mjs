@@ -5,9 +5,10 @@
 //   both with the TSA); sigstore-js's verifier (against the instance's trusted_root.json) and
 //   `waxseal verify` both accept the bundles and refuse a tampered artifact.
 // - `waxseal sign` and sigstore-python bundles (Rekor v1 and v2) verify with sigstore-js.
-// - sigstore-js DSSE attestations (in-toto statement) on Rekor v1 verify with sigstore-js and
-//   `waxseal verify`. DSSE on Rekor v2 is not tested across clients: INTEROP.md §5 (JS logs
-//   dsse/0.0.2, sigstore-python only reads hashedrekord/0.0.2 entries).
+// - sigstore-js DSSE attestations (in-toto statement) on Rekor v1 and v2 verify with sigstore-js
+//   and `waxseal verify` (which also matches the subject digest); a `waxseal sign --in-toto`
+//   attestation on v1 verifies with sigstore-js. No sigstore-python DSSE on v2: INTEROP.md §5
+//   (JS logs dsse/0.0.2, sigstore-python only reads hashedrekord/0.0.2 entries).
 //
 // Run through interop/js/run (it installs node_modules and sets WAXSEAL_BIN).
 
@@ -140,6 +141,18 @@ function waxVerify(instance, mode, file, bundlePath, { identity = EMAIL, issuer 
   );
 }
 
+function inToto(name, data) {
+  return {
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: [{ name, digest: { sha256: createHash('sha256').update(data).digest('hex') } }],
+    predicateType: 'https://slsa.dev/provenance/v1',
+    predicate: {
+      buildDefinition: { buildType: 'https://example.com/build/v1', externalParameters: {} },
+      runDetails: { builder: { id: 'https://example.com/builder' } },
+    },
+  };
+}
+
 function tamper(buf) {
   const bad = Buffer.from(buf);
   bad[0] ^= 1;
@@ -258,33 +271,42 @@ describe('sigstore-js 4.1.1 against waxseal', () => {
     });
   }
 
-  test('sigstore-js attests an in-toto statement (DSSE, rekor-v1); sigstore-js and waxseal verify it', async () => {
-    const mode = 'rekor-v1';
+  // DSSE on Rekor v2 is a same-client round trip plus waxseal: sigstore-python cannot read
+  // sigstore-js's dsse/0.0.2 entries (INTEROP.md §5), so no Python case here.
+  for (const [mode, version] of [['rekor-v1', '0.0.1'], ['rekor-v2', '0.0.2']]) {
+    test(`sigstore-js attests an in-toto statement (DSSE, ${mode}); sigstore-js and waxseal verify it`, async () => {
+      const data = randomBytes(4096);
+      const file = instance.file(`attested-${mode}.tar.gz`, data);
+      const statement = Buffer.from(JSON.stringify(inToto(`attested-${mode}.tar.gz`, data)));
+      const bundle = await jsSign(instance, mode, 'dsseEnvelope', statement, IN_TOTO);
+      assert.equal(bundle.dsseEnvelope?.payloadType, IN_TOTO);
+      assert.deepEqual(bundle.verificationMaterial.tlogEntries[0].kindVersion, { kind: 'dsse', version });
+      const bundlePath = instance.file(`attested-${mode}.sigstore.json`, JSON.stringify(bundle));
+
+      // sigstore-js verifies the envelope (it does not match subjects against an artifact), so
+      // its negative case is a changed statement in the envelope.
+      assertJsVerifies(instance, bundle, undefined);
+      const forged = structuredClone(bundle);
+      forged.dsseEnvelope.payload = tamper(Buffer.from(bundle.dsseEnvelope.payload, 'base64')).toString('base64');
+      assert.throws(() => jsVerify(instance, forged, undefined), /DSSE payload hash mismatch/,
+        'sigstore-js accepted a changed statement');
+
+      // waxseal verify matches the statement's subject digest against the artifact.
+      assertWaxVerifies(instance, mode, file, bundlePath);
+    });
+  }
+
+  test('sigstore-js verifies a waxseal sign --in-toto attestation (rekor-v1)', () => {
     const data = randomBytes(4096);
-    const file = instance.file('attested.tar.gz', data);
-    const statement = Buffer.from(JSON.stringify({
-      _type: 'https://in-toto.io/Statement/v1',
-      subject: [{ name: 'attested.tar.gz', digest: { sha256: createHash('sha256').update(data).digest('hex') } }],
-      predicateType: 'https://slsa.dev/provenance/v1',
-      predicate: {
-        buildDefinition: { buildType: 'https://example.com/build/v1', externalParameters: {} },
-        runDetails: { builder: { id: 'https://example.com/builder' } },
-      },
-    }));
-    const bundle = await jsSign(instance, mode, 'dsseEnvelope', statement, IN_TOTO);
+    const statement = instance.file('wax-statement.json', JSON.stringify(inToto('wax-attested.tar.gz', data)));
+    const bundlePath = `${statement}.sigstore.json`;
+    const result = waxseal(
+      'sign', statement, '--in-toto', '--identity-token', instance.token(), '--trust-config',
+      instance.trustConfigPath('rekor-v1'), '--bundle', bundlePath,
+    );
+    assert.equal(result.status, 0, `waxseal sign --in-toto failed:\n${output(result)}`);
+    const bundle = JSON.parse(readFileSync(bundlePath, 'utf8'));
     assert.equal(bundle.dsseEnvelope?.payloadType, IN_TOTO);
-    assert.deepEqual(bundle.verificationMaterial.tlogEntries[0].kindVersion, { kind: 'dsse', version: '0.0.1' });
-    const bundlePath = instance.file('attested.sigstore.json', JSON.stringify(bundle));
-
-    // sigstore-js verifies the envelope (it does not match subjects against an artifact), so
-    // its negative case is a changed statement in the envelope.
     assertJsVerifies(instance, bundle, undefined);
-    const forged = structuredClone(bundle);
-    forged.dsseEnvelope.payload = tamper(Buffer.from(bundle.dsseEnvelope.payload, 'base64')).toString('base64');
-    assert.throws(() => jsVerify(instance, forged, undefined), /DSSE payload hash mismatch/,
-      'sigstore-js accepted a changed statement');
-
-    // waxseal verify matches the statement's subject digest against the artifact.
-    assertWaxVerifies(instance, mode, file, bundlePath);
   });
 });
