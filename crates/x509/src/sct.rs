@@ -182,22 +182,14 @@ pub fn sct_signing_input(
     tbs_certificate: &[u8],
     extensions: &[u8],
 ) -> Result<Vec<u8>, Error> {
-    let len = u32::try_from(tbs_certificate.len())
-        .ok()
-        .filter(|l| (1..1 << 24).contains(l))
-        .ok_or(Error::MalformedSct {
-            reason: "precertificate TBS must be 1 to 2^24-1 bytes",
-        })?;
-    let mut out = Vec::with_capacity(tbs_certificate.len() + extensions.len() + 51);
-    out.push(VERSION_V1);
-    out.push(SIGNATURE_TYPE_CERTIFICATE_TIMESTAMP);
-    out.extend_from_slice(&timestamp.to_be_bytes());
-    out.extend_from_slice(&ENTRY_TYPE_PRECERT.to_be_bytes());
-    out.extend_from_slice(issuer_key_hash);
-    out.extend_from_slice(&len.to_be_bytes()[1..]);
-    out.extend_from_slice(tbs_certificate);
-    push_vec16(&mut out, extensions, "SCT extensions exceed 65535 bytes")?;
-    Ok(out)
+    signing_input(
+        timestamp,
+        SignedEntry::Precert {
+            issuer_key_hash,
+            tbs_certificate,
+        },
+        extensions,
+    )
 }
 
 /// The RFC 6962 §3.2 `digitally-signed` input for an `x509_entry` (a final certificate
@@ -213,19 +205,55 @@ pub fn x509_sct_signing_input(
     certificate: &[u8],
     extensions: &[u8],
 ) -> Result<Vec<u8>, Error> {
-    let len = u32::try_from(certificate.len())
+    signing_input(timestamp, SignedEntry::X509 { certificate }, extensions)
+}
+
+/// What an SCT signs after its timestamp: the entry type and the entry.
+#[derive(Clone, Copy)]
+enum SignedEntry<'a> {
+    Precert {
+        issuer_key_hash: &'a [u8; 32],
+        tbs_certificate: &'a [u8],
+    },
+    X509 {
+        certificate: &'a [u8],
+    },
+}
+
+fn signing_input(
+    timestamp: u64,
+    entry: SignedEntry<'_>,
+    extensions: &[u8],
+) -> Result<Vec<u8>, Error> {
+    let (entry_type, key_hash, body, reason): (_, &[u8], _, _) = match entry {
+        SignedEntry::Precert {
+            issuer_key_hash,
+            tbs_certificate,
+        } => (
+            ENTRY_TYPE_PRECERT,
+            issuer_key_hash,
+            tbs_certificate,
+            "precertificate TBS must be 1 to 2^24-1 bytes",
+        ),
+        SignedEntry::X509 { certificate } => (
+            ENTRY_TYPE_X509,
+            &[],
+            certificate,
+            "certificate must be 1 to 2^24-1 bytes",
+        ),
+    };
+    let len = u32::try_from(body.len())
         .ok()
         .filter(|l| (1..1 << 24).contains(l))
-        .ok_or(Error::MalformedSct {
-            reason: "certificate must be 1 to 2^24-1 bytes",
-        })?;
-    let mut out = Vec::with_capacity(certificate.len() + extensions.len() + 17);
+        .ok_or(Error::MalformedSct { reason })?;
+    let mut out = Vec::with_capacity(body.len() + extensions.len() + 51);
     out.push(VERSION_V1);
     out.push(SIGNATURE_TYPE_CERTIFICATE_TIMESTAMP);
     out.extend_from_slice(&timestamp.to_be_bytes());
-    out.extend_from_slice(&ENTRY_TYPE_X509.to_be_bytes());
+    out.extend_from_slice(&entry_type.to_be_bytes());
+    out.extend_from_slice(key_hash);
     out.extend_from_slice(&len.to_be_bytes()[1..]);
-    out.extend_from_slice(certificate);
+    out.extend_from_slice(body);
     push_vec16(&mut out, extensions, "SCT extensions exceed 65535 bytes")?;
     Ok(out)
 }
@@ -242,21 +270,12 @@ pub fn sign_x509_sct(
     leaf_index: Option<u64>,
     certificate: &[u8],
 ) -> Result<SignedCertificateTimestamp, Error> {
-    let hash_algorithm = sct_hash_algorithm(ct_key.algorithm())?;
-    let extensions = match leaf_index {
-        Some(index) => leaf_index_extension(index)?,
-        None => Vec::new(),
-    };
-    let input = x509_sct_signing_input(timestamp, certificate, &extensions)?;
-    let signature = ct_key.sign(&input).map_err(Error::Signing)?;
-    Ok(SignedCertificateTimestamp {
-        log_id: waxseal_crypto::sha256(ct_key.public_key().spki_der()),
+    sign(
+        ct_key,
         timestamp,
-        extensions,
-        hash_algorithm,
-        signature_algorithm: SIGNATURE_ECDSA,
-        signature,
-    })
+        leaf_index,
+        SignedEntry::X509 { certificate },
+    )
 }
 
 /// Signs an SCT for a precertificate with the CT log key (ECDSA P-256 with SHA-256, what
@@ -274,12 +293,29 @@ pub fn sign_sct(
     issuer_key_hash: &[u8; 32],
     precert_tbs: &[u8],
 ) -> Result<SignedCertificateTimestamp, Error> {
+    sign(
+        ct_key,
+        timestamp,
+        leaf_index,
+        SignedEntry::Precert {
+            issuer_key_hash,
+            tbs_certificate: precert_tbs,
+        },
+    )
+}
+
+fn sign(
+    ct_key: &SigningKey,
+    timestamp: u64,
+    leaf_index: Option<u64>,
+    entry: SignedEntry<'_>,
+) -> Result<SignedCertificateTimestamp, Error> {
     let hash_algorithm = sct_hash_algorithm(ct_key.algorithm())?;
     let extensions = match leaf_index {
         Some(index) => leaf_index_extension(index)?,
         None => Vec::new(),
     };
-    let input = sct_signing_input(timestamp, issuer_key_hash, precert_tbs, &extensions)?;
+    let input = signing_input(timestamp, entry, &extensions)?;
     let signature = ct_key.sign(&input).map_err(Error::Signing)?;
     Ok(SignedCertificateTimestamp {
         log_id: waxseal_crypto::sha256(ct_key.public_key().spki_der()),
