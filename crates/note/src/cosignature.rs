@@ -14,8 +14,10 @@
 
 use waxseal_crypto::{PublicKey, SigningKey};
 
-use crate::ed25519::ed25519_raw;
-use crate::key::{TYPE_COSIGNATURE_V1, VerifierKey, format_vkey, key_id};
+use crate::ed25519::{ed25519_from_vkey, ed25519_raw};
+use crate::key::{
+    NamedKey, TYPE_COSIGNATURE_V1, VerifierKey, format_vkey, key_id, named_key_methods,
+};
 use crate::{Error, KeyName, NoteSigner, NoteVerifier, Signature};
 
 /// Largest timestamp the spec allows, 2^63 - 1.
@@ -71,9 +73,7 @@ pub fn cosignature_timestamp(signature: &Signature) -> Result<u64, Error> {
 /// crate never reads the clock.
 #[derive(Debug)]
 pub struct CosignatureV1Signer {
-    name: KeyName,
-    key: SigningKey,
-    key_hint: [u8; 4],
+    named: NamedKey<SigningKey>,
 }
 
 impl CosignatureV1Signer {
@@ -84,12 +84,13 @@ impl CosignatureV1Signer {
     /// [`Error::InvalidKeyName`], or [`Error::UnsupportedKeyAlgorithm`] for a non-Ed25519 key.
     pub fn new(name: &str, key: SigningKey) -> Result<Self, Error> {
         let name = KeyName::new(name)?;
-        let raw = ed25519_raw(&key.public_key())?;
-        let key_hint = key_id(&name, TYPE_COSIGNATURE_V1, &raw);
+        let key_hint = key_id(&name, TYPE_COSIGNATURE_V1, &ed25519_raw(&key.public_key())?);
         Ok(Self {
-            name,
-            key,
-            key_hint,
+            named: NamedKey {
+                name,
+                key,
+                key_hint,
+            },
         })
     }
 
@@ -111,9 +112,7 @@ impl CosignatureV1Signer {
     /// The verifier for this cosigner.
     pub fn verifier(&self) -> CosignatureV1Verifier {
         CosignatureV1Verifier {
-            name: self.name.clone(),
-            key: self.key.public_key(),
-            key_hint: self.key_hint,
+            named: self.named.verifying(),
         }
     }
 }
@@ -133,17 +132,12 @@ impl TimestampedCosigner<'_> {
 }
 
 impl NoteSigner for TimestampedCosigner<'_> {
-    fn name(&self) -> &str {
-        self.signer.name.as_str()
-    }
-
-    fn key_hint(&self) -> [u8; 4] {
-        self.signer.key_hint
-    }
+    named_key_methods!(signer.named);
 
     fn sign(&self, text: &[u8]) -> Result<Vec<u8>, Error> {
         let signature = self
             .signer
+            .named
             .key
             .sign(&signed_message(self.timestamp, text))?;
         let mut out = Vec::with_capacity(TIMESTAMP_LEN + signature.len());
@@ -156,9 +150,7 @@ impl NoteSigner for TimestampedCosigner<'_> {
 /// Verifies cosignature/v1 signatures by one witness.
 #[derive(Debug, Clone)]
 pub struct CosignatureV1Verifier {
-    name: KeyName,
-    key: PublicKey,
-    key_hint: [u8; 4],
+    named: NamedKey<PublicKey>,
 }
 
 impl CosignatureV1Verifier {
@@ -169,12 +161,13 @@ impl CosignatureV1Verifier {
     /// [`Error::InvalidKeyName`], or [`Error::UnsupportedKeyAlgorithm`] for a non-Ed25519 key.
     pub fn new(name: &str, key: &PublicKey) -> Result<Self, Error> {
         let name = KeyName::new(name)?;
-        let raw = ed25519_raw(key)?;
-        let key_hint = key_id(&name, TYPE_COSIGNATURE_V1, &raw);
+        let key_hint = key_id(&name, TYPE_COSIGNATURE_V1, &ed25519_raw(key)?);
         Ok(Self {
-            name,
-            key: key.clone(),
-            key_hint,
+            named: NamedKey {
+                name,
+                key: key.clone(),
+                key_hint,
+            },
         })
     }
 
@@ -190,23 +183,20 @@ impl CosignatureV1Verifier {
 
     pub(crate) fn from_verifier_key(vkey: &VerifierKey) -> Result<Self, Error> {
         vkey.expect_type(TYPE_COSIGNATURE_V1)?;
-        let raw: [u8; 32] =
-            vkey.key
-                .as_slice()
-                .try_into()
-                .map_err(|_| Error::InvalidVerifierKey {
-                    vkey: format_vkey(&vkey.name, vkey.key_hint, vkey.signature_type, &vkey.key),
-                    reason: "Ed25519 keys are 32 bytes",
-                })?;
-        let verifier = Self::new(vkey.name.as_str(), &PublicKey::from_ed25519_raw(raw)?)?;
-        vkey.check_key_hint(verifier.key_hint)?;
+        let verifier = Self::new(vkey.name.as_str(), &ed25519_from_vkey(vkey)?)?;
+        vkey.check_key_hint(verifier.named.key_hint)?;
         Ok(verifier)
     }
 
     /// The verifier key string, as [`CosignatureV1Verifier::from_vkey`] reads it.
     pub fn to_vkey(&self) -> String {
-        let raw = self.key.raw_ed25519().unwrap_or_default();
-        format_vkey(&self.name, self.key_hint, TYPE_COSIGNATURE_V1, &raw)
+        let raw = self.named.key.raw_ed25519().unwrap_or_default();
+        format_vkey(
+            &self.named.name,
+            self.named.key_hint,
+            TYPE_COSIGNATURE_V1,
+            &raw,
+        )
     }
 
     /// Verifies a cosignature (key ID removed) over the checkpoint text and returns the time
@@ -218,31 +208,20 @@ impl CosignatureV1Verifier {
     /// [`Error::BadCosignatureLength`], [`Error::CosignatureTimestampOutOfRange`], or
     /// [`Error::SignatureInvalid`] if the signature does not verify.
     pub fn verify_cosignature(&self, text: &[u8], signature: &[u8]) -> Result<u64, Error> {
-        let invalid = || Error::SignatureInvalid {
-            name: self.name.as_str().to_owned(),
-            key_hint: self.key_hint,
-        };
-        let (timestamp, ed25519) = split(self.name.as_str(), signature)?;
-        self.key
-            .verify(&signed_message(timestamp, text), ed25519)
-            .map_err(|_| invalid())?;
+        let (timestamp, ed25519) = split(self.named.name.as_str(), signature)?;
+        self.named
+            .verify(&signed_message(timestamp, text), ed25519)?;
         Ok(timestamp)
     }
 
     /// The public key.
     pub fn public_key(&self) -> &PublicKey {
-        &self.key
+        &self.named.key
     }
 }
 
 impl NoteVerifier for CosignatureV1Verifier {
-    fn name(&self) -> &str {
-        self.name.as_str()
-    }
-
-    fn key_hint(&self) -> [u8; 4] {
-        self.key_hint
-    }
+    named_key_methods!(named);
 
     fn verify(&self, text: &[u8], signature: &[u8]) -> Result<(), Error> {
         self.verify_cosignature(text, signature).map(|_| ())

@@ -8,17 +8,18 @@
 
 use waxseal_crypto::{Algorithm, PublicKey, SigningKey};
 
-use crate::key::{TYPE_ECDSA, VerifierKey, first_four, format_vkey};
+use crate::key::{
+    NamedKey, TYPE_ECDSA, VerifierKey, check_algorithm, first_four, format_vkey, named_key_methods,
+};
 use crate::{Error, KeyName, NoteSigner, NoteVerifier, rekor_v1_log_id};
 
 const SIGNATURE_TYPE: &str = "ECDSA (0x02)";
+const ALGORITHMS: &[Algorithm] = &[Algorithm::EcdsaP256Sha256];
 
 /// Signs notes with an ECDSA P-256 key, type 0x02.
 #[derive(Debug)]
 pub struct EcdsaSigner {
-    name: KeyName,
-    key: SigningKey,
-    key_hint: [u8; 4],
+    named: NamedKey<SigningKey>,
 }
 
 impl EcdsaSigner {
@@ -28,47 +29,37 @@ impl EcdsaSigner {
     ///
     /// [`Error::InvalidKeyName`], or [`Error::UnsupportedKeyAlgorithm`] for other keys.
     pub fn new(name: &str, key: SigningKey) -> Result<Self, Error> {
-        let name = KeyName::new(name)?;
         let public = key.public_key();
-        check_p256(&public)?;
-        let key_hint = spki_key_hint(&public);
+        check_algorithm(&public, ALGORITHMS, SIGNATURE_TYPE)?;
         Ok(Self {
-            name,
-            key,
-            key_hint,
+            named: NamedKey {
+                name: KeyName::new(name)?,
+                key_hint: spki_key_hint(&public),
+                key,
+            },
         })
     }
 
     /// The verifier for this signer's signatures.
     pub fn verifier(&self) -> EcdsaVerifier {
         EcdsaVerifier {
-            name: self.name.clone(),
-            key: self.key.public_key(),
-            key_hint: self.key_hint,
+            named: self.named.verifying(),
         }
     }
 }
 
 impl NoteSigner for EcdsaSigner {
-    fn name(&self) -> &str {
-        self.name.as_str()
-    }
-
-    fn key_hint(&self) -> [u8; 4] {
-        self.key_hint
-    }
+    named_key_methods!(named);
 
     fn sign(&self, text: &[u8]) -> Result<Vec<u8>, Error> {
-        Ok(self.key.sign(text)?)
+        Ok(self.named.key.sign(text)?)
     }
 }
 
 /// Verifies type 0x02 ECDSA P-256 note signatures by one key.
 #[derive(Debug, Clone)]
 pub struct EcdsaVerifier {
-    name: KeyName,
-    key: PublicKey,
-    key_hint: [u8; 4],
+    named: NamedKey<PublicKey>,
 }
 
 impl EcdsaVerifier {
@@ -78,12 +69,13 @@ impl EcdsaVerifier {
     ///
     /// [`Error::InvalidKeyName`], or [`Error::UnsupportedKeyAlgorithm`] for other keys.
     pub fn new(name: &str, key: &PublicKey) -> Result<Self, Error> {
-        let name = KeyName::new(name)?;
-        check_p256(key)?;
+        check_algorithm(key, ALGORITHMS, SIGNATURE_TYPE)?;
         Ok(Self {
-            name,
-            key: key.clone(),
-            key_hint: spki_key_hint(key),
+            named: NamedKey {
+                name: KeyName::new(name)?,
+                key: key.clone(),
+                key_hint: spki_key_hint(key),
+            },
         })
     }
 
@@ -101,51 +93,36 @@ impl EcdsaVerifier {
     pub(crate) fn from_verifier_key(vkey: &VerifierKey) -> Result<Self, Error> {
         vkey.expect_type(TYPE_ECDSA)?;
         let verifier = Self::new(vkey.name.as_str(), &PublicKey::from_spki_der(&vkey.key)?)?;
-        vkey.check_key_hint(verifier.key_hint)?;
+        vkey.check_key_hint(verifier.named.key_hint)?;
         Ok(verifier)
     }
 
     /// The verifier key string, as [`EcdsaVerifier::from_vkey`] reads it.
     pub fn to_vkey(&self) -> String {
-        format_vkey(&self.name, self.key_hint, TYPE_ECDSA, self.key.spki_der())
+        let named = &self.named;
+        format_vkey(
+            &named.name,
+            named.key_hint,
+            TYPE_ECDSA,
+            named.key.spki_der(),
+        )
     }
 
     /// The public key.
     pub fn public_key(&self) -> &PublicKey {
-        &self.key
+        &self.named.key
     }
 }
 
 impl NoteVerifier for EcdsaVerifier {
-    fn name(&self) -> &str {
-        self.name.as_str()
-    }
-
-    fn key_hint(&self) -> [u8; 4] {
-        self.key_hint
-    }
+    named_key_methods!(named);
 
     fn verify(&self, text: &[u8], signature: &[u8]) -> Result<(), Error> {
-        self.key
-            .verify(text, signature)
-            .map_err(|_| Error::SignatureInvalid {
-                name: self.name.as_str().to_owned(),
-                key_hint: self.key_hint,
-            })
+        self.named.verify(text, signature)
     }
 }
 
 /// `SHA-256(DER SPKI)[:4]`, the key ID of type 0x02 and of Rekor v1 checkpoints.
 pub(crate) fn spki_key_hint(key: &PublicKey) -> [u8; 4] {
     first_four(&rekor_v1_log_id(key.spki_der()))
-}
-
-fn check_p256(key: &PublicKey) -> Result<(), Error> {
-    match key.algorithm() {
-        Algorithm::EcdsaP256Sha256 => Ok(()),
-        algorithm => Err(Error::UnsupportedKeyAlgorithm {
-            algorithm,
-            signature_type: SIGNATURE_TYPE,
-        }),
-    }
 }

@@ -2,15 +2,13 @@
 
 use waxseal_crypto::{PublicKey, SigningKey};
 
-use crate::key::{TYPE_ED25519, VerifierKey, format_vkey, key_id};
+use crate::key::{NamedKey, TYPE_ED25519, VerifierKey, format_vkey, key_id, named_key_methods};
 use crate::{Error, KeyName, NoteSigner, NoteVerifier};
 
 /// Signs notes with an Ed25519 key under a key name.
 #[derive(Debug)]
 pub struct Ed25519Signer {
-    name: KeyName,
-    key: SigningKey,
-    key_hint: [u8; 4],
+    named: NamedKey<SigningKey>,
 }
 
 impl Ed25519Signer {
@@ -21,46 +19,36 @@ impl Ed25519Signer {
     /// [`Error::InvalidKeyName`], or [`Error::UnsupportedKeyAlgorithm`] for a non-Ed25519 key.
     pub fn new(name: &str, key: SigningKey) -> Result<Self, Error> {
         let name = KeyName::new(name)?;
-        let raw = ed25519_raw(&key.public_key())?;
-        let key_hint = key_id(&name, TYPE_ED25519, &raw);
+        let key_hint = key_id(&name, TYPE_ED25519, &ed25519_raw(&key.public_key())?);
         Ok(Self {
-            name,
-            key,
-            key_hint,
+            named: NamedKey {
+                name,
+                key,
+                key_hint,
+            },
         })
     }
 
     /// The verifier for this signer's signatures.
     pub fn verifier(&self) -> Ed25519Verifier {
-        let key = self.key.public_key();
         Ed25519Verifier {
-            name: self.name.clone(),
-            key,
-            key_hint: self.key_hint,
+            named: self.named.verifying(),
         }
     }
 }
 
 impl NoteSigner for Ed25519Signer {
-    fn name(&self) -> &str {
-        self.name.as_str()
-    }
-
-    fn key_hint(&self) -> [u8; 4] {
-        self.key_hint
-    }
+    named_key_methods!(named);
 
     fn sign(&self, text: &[u8]) -> Result<Vec<u8>, Error> {
-        Ok(self.key.sign(text)?)
+        Ok(self.named.key.sign(text)?)
     }
 }
 
 /// Verifies Ed25519 note signatures by one key.
 #[derive(Debug, Clone)]
 pub struct Ed25519Verifier {
-    name: KeyName,
-    key: PublicKey,
-    key_hint: [u8; 4],
+    named: NamedKey<PublicKey>,
 }
 
 impl Ed25519Verifier {
@@ -72,12 +60,13 @@ impl Ed25519Verifier {
     /// [`Error::InvalidKeyName`], or [`Error::UnsupportedKeyAlgorithm`] for a non-Ed25519 key.
     pub fn new(name: &str, key: &PublicKey) -> Result<Self, Error> {
         let name = KeyName::new(name)?;
-        let raw = ed25519_raw(key)?;
-        let key_hint = key_id(&name, TYPE_ED25519, &raw);
+        let key_hint = key_id(&name, TYPE_ED25519, &ed25519_raw(key)?);
         Ok(Self {
-            name,
-            key: key.clone(),
-            key_hint,
+            named: NamedKey {
+                name,
+                key: key.clone(),
+                key_hint,
+            },
         })
     }
 
@@ -93,48 +82,46 @@ impl Ed25519Verifier {
 
     pub(crate) fn from_verifier_key(vkey: &VerifierKey) -> Result<Self, Error> {
         vkey.expect_type(TYPE_ED25519)?;
-        let raw: [u8; 32] =
-            vkey.key
-                .as_slice()
-                .try_into()
-                .map_err(|_| Error::InvalidVerifierKey {
-                    vkey: format_vkey(&vkey.name, vkey.key_hint, vkey.signature_type, &vkey.key),
-                    reason: "Ed25519 keys are 32 bytes",
-                })?;
-        let verifier = Self::new(vkey.name.as_str(), &PublicKey::from_ed25519_raw(raw)?)?;
-        vkey.check_key_hint(verifier.key_hint)?;
+        let verifier = Self::new(vkey.name.as_str(), &ed25519_from_vkey(vkey)?)?;
+        vkey.check_key_hint(verifier.named.key_hint)?;
         Ok(verifier)
     }
 
     /// The verifier key string, as [`Ed25519Verifier::from_vkey`] reads it.
     pub fn to_vkey(&self) -> String {
-        let raw = self.key.raw_ed25519().unwrap_or_default();
-        format_vkey(&self.name, self.key_hint, TYPE_ED25519, &raw)
+        let raw = self.named.key.raw_ed25519().unwrap_or_default();
+        format_vkey(&self.named.name, self.named.key_hint, TYPE_ED25519, &raw)
     }
 
     /// The public key.
     pub fn public_key(&self) -> &PublicKey {
-        &self.key
+        &self.named.key
     }
 }
 
 impl NoteVerifier for Ed25519Verifier {
-    fn name(&self) -> &str {
-        self.name.as_str()
-    }
-
-    fn key_hint(&self) -> [u8; 4] {
-        self.key_hint
-    }
+    named_key_methods!(named);
 
     fn verify(&self, text: &[u8], signature: &[u8]) -> Result<(), Error> {
-        self.key
-            .verify(text, signature)
-            .map_err(|_| Error::SignatureInvalid {
-                name: self.name.as_str().to_owned(),
-                key_hint: self.key_hint,
-            })
+        self.named.verify(text, signature)
     }
+}
+
+/// The Ed25519 key of a verifier key of type 0x01 or 0x04 (32 raw bytes).
+///
+/// # Errors
+///
+/// [`Error::InvalidVerifierKey`] for another length, [`Error::Crypto`] for a bad key.
+pub(crate) fn ed25519_from_vkey(vkey: &VerifierKey) -> Result<PublicKey, Error> {
+    let raw: [u8; 32] = vkey
+        .key
+        .as_slice()
+        .try_into()
+        .map_err(|_| Error::InvalidVerifierKey {
+            vkey: format_vkey(&vkey.name, vkey.key_hint, vkey.signature_type, &vkey.key),
+            reason: "Ed25519 keys are 32 bytes",
+        })?;
+    Ok(PublicKey::from_ed25519_raw(raw)?)
 }
 
 /// The raw key of an Ed25519 public key, or the error for any other algorithm.

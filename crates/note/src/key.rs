@@ -5,7 +5,7 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use waxseal_crypto::Sha256;
+use waxseal_crypto::{Algorithm, PublicKey, Sha256, SigningKey};
 
 use crate::Error;
 
@@ -105,6 +105,78 @@ pub trait NoteVerifier: Send + Sync + fmt::Debug {
     /// [`Error::SignatureInvalid`] if the signature does not verify; implementations may use
     /// other variants for signatures they cannot parse.
     fn verify(&self, text: &[u8], signature: &[u8]) -> Result<(), Error>;
+}
+
+/// A key under a note key name, with its key ID: what every signer (`K` = [`SigningKey`]) and
+/// verifier (`K` = [`PublicKey`]) of this crate holds.
+#[derive(Debug, Clone)]
+pub(crate) struct NamedKey<K> {
+    pub(crate) name: KeyName,
+    pub(crate) key: K,
+    pub(crate) key_hint: [u8; 4],
+}
+
+impl NamedKey<SigningKey> {
+    /// The same name and key ID with the public key, for the matching verifier.
+    pub(crate) fn verifying(&self) -> NamedKey<PublicKey> {
+        NamedKey {
+            name: self.name.clone(),
+            key: self.key.public_key(),
+            key_hint: self.key_hint,
+        }
+    }
+}
+
+impl NamedKey<PublicKey> {
+    /// Verifies the key's `signature` over `message`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SignatureInvalid`] naming this key.
+    pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), Error> {
+        self.key
+            .verify(message, signature)
+            .map_err(|_| Error::SignatureInvalid {
+                name: self.name.as_str().to_owned(),
+                key_hint: self.key_hint,
+            })
+    }
+}
+
+/// `name` and `key_hint` of a [`NoteSigner`](crate::NoteSigner) or
+/// [`NoteVerifier`](crate::NoteVerifier) from its [`NamedKey`] at the given field path.
+macro_rules! named_key_methods {
+    ($($field:ident).+) => {
+        fn name(&self) -> &str {
+            self.$($field).+.name.as_str()
+        }
+
+        fn key_hint(&self) -> [u8; 4] {
+            self.$($field).+.key_hint
+        }
+    };
+}
+pub(crate) use named_key_methods;
+
+/// Refuses a key whose algorithm is not in `allowed` for `signature_type`.
+///
+/// # Errors
+///
+/// [`Error::UnsupportedKeyAlgorithm`].
+pub(crate) fn check_algorithm(
+    key: &PublicKey,
+    allowed: &[Algorithm],
+    signature_type: &'static str,
+) -> Result<(), Error> {
+    let algorithm = key.algorithm();
+    if allowed.contains(&algorithm) {
+        Ok(())
+    } else {
+        Err(Error::UnsupportedKeyAlgorithm {
+            algorithm,
+            signature_type,
+        })
+    }
 }
 
 /// The C2SP key ID: `SHA-256(key name || 0x0A || signature type || public key)[:4]`.

@@ -13,10 +13,11 @@
 use waxseal_crypto::{Algorithm, PublicKey, SigningKey, sha256};
 
 use crate::ecdsa::spki_key_hint;
-use crate::key::TYPE_ED25519;
+use crate::key::{NamedKey, TYPE_ED25519, check_algorithm, named_key_methods};
 use crate::{Error, KeyName, NoteSigner, NoteVerifier};
 
 const SIGNATURE_TYPE: &str = "Rekor v1 checkpoint";
+const ALGORITHMS: &[Algorithm] = &[Algorithm::EcdsaP256Sha256, Algorithm::Ed25519];
 
 /// The Rekor v1 log ID: SHA-256 of the log key's DER SubjectPublicKeyInfo.
 pub fn rekor_v1_log_id(spki_der: &[u8]) -> [u8; 32] {
@@ -38,9 +39,7 @@ pub fn rekor_v2_log_id(origin: &str, ed25519_key: &[u8; 32]) -> [u8; 32] {
 /// Signs checkpoints as a Rekor v1 log does.
 #[derive(Debug)]
 pub struct RekorV1Signer {
-    name: KeyName,
-    key: SigningKey,
-    key_hint: [u8; 4],
+    named: NamedKey<SigningKey>,
 }
 
 impl RekorV1Signer {
@@ -51,47 +50,37 @@ impl RekorV1Signer {
     ///
     /// [`Error::InvalidKeyName`], or [`Error::UnsupportedKeyAlgorithm`] for other keys.
     pub fn new(name: &str, key: SigningKey) -> Result<Self, Error> {
-        let name = KeyName::new(name)?;
         let public = key.public_key();
-        check_algorithm(&public)?;
-        let key_hint = spki_key_hint(&public);
+        check_algorithm(&public, ALGORITHMS, SIGNATURE_TYPE)?;
         Ok(Self {
-            name,
-            key,
-            key_hint,
+            named: NamedKey {
+                name: KeyName::new(name)?,
+                key_hint: spki_key_hint(&public),
+                key,
+            },
         })
     }
 
     /// The verifier for this signer's signatures.
     pub fn verifier(&self) -> RekorV1Verifier {
         RekorV1Verifier {
-            name: self.name.clone(),
-            key: self.key.public_key(),
-            key_hint: self.key_hint,
+            named: self.named.verifying(),
         }
     }
 }
 
 impl NoteSigner for RekorV1Signer {
-    fn name(&self) -> &str {
-        self.name.as_str()
-    }
-
-    fn key_hint(&self) -> [u8; 4] {
-        self.key_hint
-    }
+    named_key_methods!(named);
 
     fn sign(&self, text: &[u8]) -> Result<Vec<u8>, Error> {
-        Ok(self.key.sign(text)?)
+        Ok(self.named.key.sign(text)?)
     }
 }
 
 /// Verifies Rekor v1 checkpoint signatures by one log key.
 #[derive(Debug, Clone)]
 pub struct RekorV1Verifier {
-    name: KeyName,
-    key: PublicKey,
-    key_hint: [u8; 4],
+    named: NamedKey<PublicKey>,
 }
 
 impl RekorV1Verifier {
@@ -103,46 +92,26 @@ impl RekorV1Verifier {
     /// [`Error::InvalidKeyName`], or [`Error::UnsupportedKeyAlgorithm`] for keys other than
     /// P-256 and Ed25519.
     pub fn new(name: &str, key: &PublicKey) -> Result<Self, Error> {
-        let name = KeyName::new(name)?;
-        check_algorithm(key)?;
+        check_algorithm(key, ALGORITHMS, SIGNATURE_TYPE)?;
         Ok(Self {
-            name,
-            key: key.clone(),
-            key_hint: spki_key_hint(key),
+            named: NamedKey {
+                name: KeyName::new(name)?,
+                key: key.clone(),
+                key_hint: spki_key_hint(key),
+            },
         })
     }
 
     /// The public key.
     pub fn public_key(&self) -> &PublicKey {
-        &self.key
+        &self.named.key
     }
 }
 
 impl NoteVerifier for RekorV1Verifier {
-    fn name(&self) -> &str {
-        self.name.as_str()
-    }
-
-    fn key_hint(&self) -> [u8; 4] {
-        self.key_hint
-    }
+    named_key_methods!(named);
 
     fn verify(&self, text: &[u8], signature: &[u8]) -> Result<(), Error> {
-        self.key
-            .verify(text, signature)
-            .map_err(|_| Error::SignatureInvalid {
-                name: self.name.as_str().to_owned(),
-                key_hint: self.key_hint,
-            })
-    }
-}
-
-fn check_algorithm(key: &PublicKey) -> Result<(), Error> {
-    match key.algorithm() {
-        Algorithm::EcdsaP256Sha256 | Algorithm::Ed25519 => Ok(()),
-        algorithm => Err(Error::UnsupportedKeyAlgorithm {
-            algorithm,
-            signature_type: SIGNATURE_TYPE,
-        }),
+        self.named.verify(text, signature)
     }
 }

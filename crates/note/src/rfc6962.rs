@@ -11,12 +11,13 @@
 
 use waxseal_crypto::{Algorithm, PublicKey, SigningKey};
 
-use crate::key::key_id;
+use crate::key::{NamedKey, check_algorithm, key_id, named_key_methods};
 use crate::{Checkpoint, Error, KeyName, NoteSigner, NoteVerifier, rekor_v1_log_id};
 
 /// The note signature type byte.
 const TYPE_RFC6962: u8 = 0x05;
 const SIGNATURE_TYPE: &str = "RFC 6962 (0x05)";
+const ALGORITHMS: &[Algorithm] = &[Algorithm::EcdsaP256Sha256];
 /// TLS `HashAlgorithm` sha256 and `SignatureAlgorithm` ecdsa (RFC 5246 §7.4.1.4.1).
 const SHA256_ECDSA: [u8; 2] = [4, 3];
 
@@ -42,9 +43,7 @@ fn signing_input(text: &[u8], timestamp: u64) -> Result<Vec<u8>, Error> {
 /// this crate never reads the clock.
 #[derive(Debug)]
 pub struct Rfc6962Signer {
-    name: KeyName,
-    key: SigningKey,
-    key_hint: [u8; 4],
+    named: NamedKey<SigningKey>,
 }
 
 impl Rfc6962Signer {
@@ -56,12 +55,13 @@ impl Rfc6962Signer {
     pub fn new(name: &str, key: SigningKey) -> Result<Self, Error> {
         let name = KeyName::new(name)?;
         let public = key.public_key();
-        check_p256(&public)?;
-        let key_hint = rfc6962_key_hint(&name, &public);
+        check_algorithm(&public, ALGORITHMS, SIGNATURE_TYPE)?;
         Ok(Self {
-            name,
-            key,
-            key_hint,
+            named: NamedKey {
+                key_hint: rfc6962_key_hint(&name, &public),
+                name,
+                key,
+            },
         })
     }
 
@@ -77,9 +77,7 @@ impl Rfc6962Signer {
     /// The verifier for this signer's signatures.
     pub fn verifier(&self) -> Rfc6962Verifier {
         Rfc6962Verifier {
-            name: self.name.clone(),
-            key: self.key.public_key(),
-            key_hint: self.key_hint,
+            named: self.named.verifying(),
         }
     }
 }
@@ -92,22 +90,17 @@ pub struct TimestampedRfc6962Signer<'a> {
 }
 
 impl NoteSigner for TimestampedRfc6962Signer<'_> {
-    fn name(&self) -> &str {
-        self.signer.name.as_str()
-    }
-
-    fn key_hint(&self) -> [u8; 4] {
-        self.signer.key_hint
-    }
+    named_key_methods!(signer.named);
 
     /// Signs a checkpoint text, which must parse and carry no extension lines.
     fn sign(&self, text: &[u8]) -> Result<Vec<u8>, Error> {
         let signature = self
             .signer
+            .named
             .key
             .sign(&signing_input(text, self.timestamp)?)?;
         let len = u16::try_from(signature.len()).map_err(|_| Error::MalformedRfc6962Signature {
-            name: self.signer.name.as_str().to_owned(),
+            name: self.signer.named.name.as_str().to_owned(),
             reason: "the ECDSA signature exceeds 65535 bytes",
         })?;
         let mut out = Vec::with_capacity(12 + signature.len());
@@ -122,9 +115,7 @@ impl NoteSigner for TimestampedRfc6962Signer<'_> {
 /// Verifies type 0x05 RFC 6962 checkpoint signatures by one CT log key.
 #[derive(Debug, Clone)]
 pub struct Rfc6962Verifier {
-    name: KeyName,
-    key: PublicKey,
-    key_hint: [u8; 4],
+    named: NamedKey<PublicKey>,
 }
 
 impl Rfc6962Verifier {
@@ -135,11 +126,13 @@ impl Rfc6962Verifier {
     /// [`Error::InvalidKeyName`], or [`Error::UnsupportedKeyAlgorithm`] for other keys.
     pub fn new(name: &str, key: &PublicKey) -> Result<Self, Error> {
         let name = KeyName::new(name)?;
-        check_p256(key)?;
+        check_algorithm(key, ALGORITHMS, SIGNATURE_TYPE)?;
         Ok(Self {
-            key_hint: rfc6962_key_hint(&name, key),
-            name,
-            key: key.clone(),
+            named: NamedKey {
+                key_hint: rfc6962_key_hint(&name, key),
+                name,
+                key: key.clone(),
+            },
         })
     }
 
@@ -150,7 +143,7 @@ impl Rfc6962Verifier {
     /// As [`NoteVerifier::verify`].
     pub fn verify_timestamp(&self, text: &[u8], signature: &[u8]) -> Result<u64, Error> {
         let malformed = |reason| Error::MalformedRfc6962Signature {
-            name: self.name.as_str().to_owned(),
+            name: self.named.name.as_str().to_owned(),
             reason,
         };
         let (timestamp, rest) = signature
@@ -169,24 +162,13 @@ impl Rfc6962Verifier {
         if usize::from(u16::from_be_bytes(*len)) != ecdsa.len() {
             return Err(malformed("signature length does not match its bytes"));
         }
-        self.key
-            .verify(&signing_input(text, timestamp)?, ecdsa)
-            .map_err(|_| Error::SignatureInvalid {
-                name: self.name.as_str().to_owned(),
-                key_hint: self.key_hint,
-            })?;
+        self.named.verify(&signing_input(text, timestamp)?, ecdsa)?;
         Ok(timestamp)
     }
 }
 
 impl NoteVerifier for Rfc6962Verifier {
-    fn name(&self) -> &str {
-        self.name.as_str()
-    }
-
-    fn key_hint(&self) -> [u8; 4] {
-        self.key_hint
-    }
+    named_key_methods!(named);
 
     fn verify(&self, text: &[u8], signature: &[u8]) -> Result<(), Error> {
         self.verify_timestamp(text, signature).map(|_| ())
@@ -196,16 +178,6 @@ impl NoteVerifier for Rfc6962Verifier {
 /// `SHA-256(name || 0x0A || 0x05 || LogID)[:4]`.
 fn rfc6962_key_hint(name: &KeyName, key: &PublicKey) -> [u8; 4] {
     key_id(name, TYPE_RFC6962, &rekor_v1_log_id(key.spki_der()))
-}
-
-fn check_p256(key: &PublicKey) -> Result<(), Error> {
-    match key.algorithm() {
-        Algorithm::EcdsaP256Sha256 => Ok(()),
-        algorithm => Err(Error::UnsupportedKeyAlgorithm {
-            algorithm,
-            signature_type: SIGNATURE_TYPE,
-        }),
-    }
 }
 
 #[cfg(test)]
@@ -253,6 +225,7 @@ mod tests {
         input.extend_from_slice(&42u64.to_be_bytes());
         input.extend_from_slice(waxseal_merkle::leaf_hash(b"root").as_bytes());
         signer
+            .named
             .key
             .public_key()
             .verify(&input, &bytes[12..])
@@ -262,7 +235,7 @@ mod tests {
     #[test]
     fn key_id_hashes_the_log_id() {
         let signer = signer();
-        let log_id = waxseal_crypto::sha256(signer.key.public_key().spki_der());
+        let log_id = waxseal_crypto::sha256(signer.named.key.public_key().spki_der());
         let mut preimage = format!("{ORIGIN}\n").into_bytes();
         preimage.push(0x05);
         preimage.extend_from_slice(&log_id);
