@@ -40,6 +40,12 @@ fn assert_exit(out: &Output, code: i32, what: &str) {
     );
 }
 
+/// The command failed (exit 2) with a message containing `needle`.
+fn assert_refused(out: &Output, needle: &str) {
+    assert_exit(out, 2, needle);
+    assert!(stderr(out).contains(needle), "{needle}: {}", stderr(out));
+}
+
 fn read_bundle(path: &Path) -> Bundle {
     Bundle::from_json(&std::fs::read(path).unwrap()).unwrap()
 }
@@ -236,12 +242,7 @@ fn in_toto_statements_sign_as_dsse_on_both_logs() {
         "--instance",
         &server.url,
     ]);
-    assert_exit(&out, 2, "not a statement");
-    assert!(
-        stderr(&out).contains("not an in-toto statement"),
-        "{}",
-        stderr(&out)
-    );
+    assert_refused(&out, "not an in-toto statement");
 }
 
 #[test]
@@ -269,8 +270,7 @@ fn managed_keys_sign_without_a_certificate() {
         0o600
     );
     let again = generate();
-    assert_exit(&again, 2, "no overwrite");
-    assert!(stderr(&again).contains("refusing to overwrite"));
+    assert_refused(&again, "refusing to overwrite");
 
     let artifact = dir.path().join("file.txt");
     std::fs::write(&artifact, b"signed with a key").unwrap();
@@ -323,12 +323,7 @@ fn managed_keys_sign_without_a_certificate() {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert_exit(&wrong, 2, "wrong passphrase");
-    assert!(
-        stderr(&wrong).contains("wrong passphrase"),
-        "{}",
-        stderr(&wrong)
-    );
+    assert_refused(&wrong, "wrong passphrase");
 }
 
 #[test]
