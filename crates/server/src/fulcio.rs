@@ -18,7 +18,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use waxseal_ca::{Ca, CaError, SigningRequest};
-use waxseal_crypto::pem;
 use waxseal_oidc::JwksFetcher;
 use waxseal_x509::SignedCertificateTimestamp;
 
@@ -225,14 +224,9 @@ async fn configuration(State(fulcio): State<Arc<Fulcio>>) -> Response {
 
 /// The issuing chain as PEM, intermediate first.
 async fn root_cert(State(fulcio): State<Arc<Fulcio>>) -> Response {
-    let authority = fulcio.ca.authority();
-    let body = [authority.intermediate_der(), authority.root_der()]
-        .iter()
-        .map(|der| pem::encode(pem::CERTIFICATE, der))
-        .collect::<String>();
     (
         [(header::CONTENT_TYPE, "application/pem-certificate-chain")],
-        body,
+        fulcio.ca.authority().chain_pem(),
     )
         .into_response()
 }
