@@ -386,28 +386,19 @@ fn oidc_config(
     path: Option<&Path>,
     builtin_issuer: &str,
 ) -> Result<waxseal_oidc::OidcConfig> {
-    let default = dir.path("oidc.toml");
-    let (path, text) = match path {
-        Some(path) => (
-            Some(path.to_owned()),
-            Some(
-                std::fs::read_to_string(path)
-                    .with_context(|| format!("couldn't read {}", path.display()))?,
-            ),
-        ),
-        None => match std::fs::read_to_string(&default) {
-            Ok(text) => (Some(default), Some(text)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, None),
-            Err(e) => {
-                return Err(e).with_context(|| format!("couldn't read {}", default.display()));
-            }
-        },
+    // An explicit file must exist; the default one is optional.
+    let (path, required) = match path {
+        Some(path) => (path.to_owned(), true),
+        None => (dir.path("oidc.toml"), false),
     };
-    let mut config = match (&path, text) {
-        (Some(path), Some(text)) => waxseal_oidc::OidcConfig::from_toml(&text)
+    let mut config = match std::fs::read_to_string(&path) {
+        Ok(text) => waxseal_oidc::OidcConfig::from_toml(&text)
             .with_context(|| format!("invalid OIDC configuration in {}", path.display()))?,
-        _ => waxseal_oidc::OidcConfig::new(Vec::new(), Vec::new())
-            .context("couldn't build the default OIDC configuration")?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+            waxseal_oidc::OidcConfig::new(Vec::new(), Vec::new())
+                .context("couldn't build the default OIDC configuration")?
+        }
+        Err(e) => return Err(e).with_context(|| format!("couldn't read {}", path.display())),
     };
     config
         .add_default_issuer(waxseal_oidc::IssuerConfig::new(
