@@ -44,7 +44,9 @@ pub struct LoadError {
 #[non_exhaustive]
 pub enum LoadErrorKind {
     /// `apiVersion` is not `policy.sigstore.dev/v1alpha1` or `policy.sigstore.dev/v1beta1`.
-    #[error("unsupported apiVersion {api_version:?}: want policy.sigstore.dev/v1alpha1 or policy.sigstore.dev/v1beta1")]
+    #[error(
+        "unsupported apiVersion {api_version:?}: want policy.sigstore.dev/v1alpha1 or policy.sigstore.dev/v1beta1"
+    )]
     ApiVersionUnsupported {
         /// The value found.
         api_version: String,
@@ -62,10 +64,14 @@ pub enum LoadErrorKind {
         name: String,
     },
     /// `keyless.ca-cert` names a CA that the facts cannot express.
-    #[error("keyless ca-cert is not supported: put the CA in a TrustRoot and use keyless.trustRootRef")]
+    #[error(
+        "keyless ca-cert is not supported: put the CA in a TrustRoot and use keyless.trustRootRef"
+    )]
     CaCertUnsupported,
     /// A `type: cue` policy.
-    #[error("CUE policies are not supported: no CUE engine exists for Rust (policy {policy:?}); rewrite it in Rego")]
+    #[error(
+        "CUE policies are not supported: no CUE engine exists for Rust (policy {policy:?}); rewrite it in Rego"
+    )]
     CueUnsupported {
         /// The attestation name, or `ClusterImagePolicy` for the CIP-level policy.
         policy: String,
@@ -145,7 +151,9 @@ pub enum LoadErrorKind {
     },
     /// A Rego policy whose package is not `sigstore`, so `data.sigstore.isCompliant` could
     /// never be defined.
-    #[error("rego policy declares {package}: it must declare `package sigstore` and define isCompliant")]
+    #[error(
+        "rego policy declares {package}: it must declare `package sigstore` and define isCompliant"
+    )]
     RegoPackage {
         /// The package found.
         package: String,

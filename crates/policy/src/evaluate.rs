@@ -25,7 +25,12 @@ pub(crate) struct CipOutcome {
     pub(crate) warnings: Vec<String>,
 }
 
-pub(crate) fn evaluate_cip(cip: &ClusterImagePolicy, image: &str, facts: &Facts, options: &Options) -> CipOutcome {
+pub(crate) fn evaluate_cip(
+    cip: &ClusterImagePolicy,
+    image: &str,
+    facts: &Facts,
+    options: &Options,
+) -> CipOutcome {
     let mut authorities = Vec::new();
     let mut matches = Map::new();
     let mut errors = Vec::new();
@@ -51,7 +56,10 @@ pub(crate) fn evaluate_cip(cip: &ClusterImagePolicy, image: &str, facts: &Facts,
                 Ok(ok) => warnings.extend(ok.warnings),
                 Err(fail) => {
                     warnings.extend(fail.warnings);
-                    let message = format!("failed evaluating rego policy for type ClusterImagePolicy: {}", fail.error);
+                    let message = format!(
+                        "failed evaluating rego policy for type ClusterImagePolicy: {}",
+                        fail.error
+                    );
                     errors.push(message.clone());
                     policy_error = Some(message);
                     passed = false;
@@ -180,7 +188,10 @@ fn evaluate_authority(
             reason: None,
         };
         if of_type.is_empty() {
-            att.reason = Some(format!("no matching attestations with type {}", wanted.predicate_type()));
+            att.reason = Some(format!(
+                "no matching attestations with type {}",
+                wanted.predicate_type()
+            ));
         } else if let Some(rego) = wanted.rego() {
             // policy-controller: every statement of the type must pass the policy.
             for a in &of_type {
@@ -205,7 +216,10 @@ fn evaluate_authority(
                 .map(|a| {
                     let mut v = policy_signature(&a.signature);
                     if let Some(obj) = v.as_object_mut() {
-                        obj.insert("predicateType".to_owned(), Value::from(a.predicate_type.clone()));
+                        obj.insert(
+                            "predicateType".to_owned(),
+                            Value::from(a.predicate_type.clone()),
+                        );
                     }
                     v
                 })
@@ -258,10 +272,10 @@ fn signer_matches(authority: &Authority, fact: &SignatureFact) -> Result<(), Str
                 ..
             },
         ) => {
-            if let (Some(want), Some(got)) = (k.url.as_deref(), ca_uri.as_deref()) {
-                if want.trim_end_matches('/') != got.trim_end_matches('/') {
-                    return Err(format!("certificate issued by {got}, want {want}"));
-                }
+            if let (Some(want), Some(got)) = (k.url.as_deref(), ca_uri.as_deref())
+                && want.trim_end_matches('/') != got.trim_end_matches('/')
+            {
+                return Err(format!("certificate issued by {got}, want {want}"));
             }
             if k.identities.iter().any(|id| id.matches(subject, issuer)) {
                 Ok(())

@@ -48,7 +48,11 @@ pub struct SignatureFact {
 impl SignatureFact {
     /// A Fulcio-certificate signature by `subject` (the SAN) from OIDC `issuer`, verified under
     /// the default trusted root with a transparency log entry.
-    pub fn keyless(id: impl Into<String>, subject: impl Into<String>, issuer: impl Into<String>) -> Self {
+    pub fn keyless(
+        id: impl Into<String>,
+        subject: impl Into<String>,
+        issuer: impl Into<String>,
+    ) -> Self {
         Self {
             id: id.into(),
             signer: Signer::Keyless {

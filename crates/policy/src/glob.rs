@@ -60,7 +60,8 @@ impl Glob {
     /// Whether the glob matches `image`: the normalised reference first, then (deprecated
     /// fallback, as policy-controller) the raw string when it differs.
     pub(crate) fn matches(&self, image: &ImageRef) -> bool {
-        self.regex.is_match(&image.name) || (image.name != image.raw && self.regex.is_match(&image.raw))
+        self.regex.is_match(&image.name)
+            || (image.name != image.raw && self.regex.is_match(&image.raw))
     }
 }
 
@@ -101,7 +102,11 @@ impl ImageRef {
             }
             _ => (DOCKER_HUB, repo_part.to_owned()),
         };
-        let registry = if registry == "docker.io" { DOCKER_HUB } else { registry };
+        let registry = if registry == "docker.io" {
+            DOCKER_HUB
+        } else {
+            registry
+        };
         check_registry(registry)?;
         check_repository(&repository)?;
         let repository = if registry == DOCKER_HUB && !repository.contains('/') {
@@ -125,17 +130,25 @@ fn check_digest(digest: &str) -> Result<(), String> {
     let hex = digest
         .strip_prefix("sha256:")
         .ok_or_else(|| format!("unsupported digest algorithm in {digest:?}"))?;
-    if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if hex.len() == 64
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         Ok(())
     } else {
-        Err(format!("digest {digest:?} is not sha256 followed by 64 lowercase hex digits"))
+        Err(format!(
+            "digest {digest:?} is not sha256 followed by 64 lowercase hex digits"
+        ))
     }
 }
 
 fn check_tag(tag: &str) -> Result<(), String> {
     let ok = !tag.is_empty()
         && tag.len() <= 128
-        && tag.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
     if ok {
         Ok(())
     } else {
@@ -243,7 +256,11 @@ mod tests {
         case("foo", "*", true),
         case("myuser/myapp", "*/*", true),
         // waxseal additions: docker.io aliasing, digests, and a tag glob against a digest.
-        case("docker.io/library/foo", "index.docker.io/library/foo:latest", true),
+        case(
+            "docker.io/library/foo",
+            "index.docker.io/library/foo:latest",
+            true,
+        ),
         case(
             "registry.local/app@sha256:0000000000000000000000000000000000000000000000000000000000000000",
             "registry.local/app@sha256:*",
@@ -254,7 +271,11 @@ mod tests {
             "registry.local/app:*",
             false,
         ),
-        case("registry.local:5000/team/app:v1", "registry.local:5000/team/*", true),
+        case(
+            "registry.local:5000/team/app:v1",
+            "registry.local:5000/team/*",
+            true,
+        ),
         fails("registry.local/app@sha256:short", "**"),
     ];
 

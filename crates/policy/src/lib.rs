@@ -118,10 +118,10 @@ impl PolicySet {
     pub fn keys(&self) -> Vec<waxseal_crypto::PublicKey> {
         let mut keys: Vec<waxseal_crypto::PublicKey> = Vec::new();
         for authority in self.policies.iter().flat_map(|p| p.authorities()) {
-            if let AuthorityKind::Key(k) = authority.kind() {
-                if !keys.iter().any(|seen| seen.spki_der() == k.key.spki_der()) {
-                    keys.push(k.key.clone());
-                }
+            if let AuthorityKind::Key(k) = authority.kind()
+                && !keys.iter().any(|seen| seen.spki_der() == k.key.spki_der())
+            {
+                keys.push(k.key.clone());
             }
         }
         keys
@@ -170,7 +170,9 @@ impl PolicySet {
         let parsed = match ImageRef::parse(image) {
             Ok(parsed) => parsed,
             Err(reason) => {
-                decision.errors.push(format!("{image} is not a valid image reference: {reason}"));
+                decision
+                    .errors
+                    .push(format!("{image} is not a valid image reference: {reason}"));
                 return decision;
             }
         };
@@ -180,7 +182,10 @@ impl PolicySet {
                 let outcome = evaluate::evaluate_cip(policy, image, facts, options);
                 decision.warnings.extend(outcome.warnings);
                 if !outcome.result.passed {
-                    let lines = outcome.errors.iter().map(|e| format!("failed policy: {}: {e}", policy.name()));
+                    let lines = outcome
+                        .errors
+                        .iter()
+                        .map(|e| format!("failed policy: {}: {e}", policy.name()));
                     match policy.mode() {
                         Mode::Warn => decision.warnings.extend(lines),
                         Mode::Enforce => decision.errors.extend(lines),

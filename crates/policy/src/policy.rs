@@ -13,7 +13,10 @@ use crate::error::{LoadError, LoadErrorKind, Location};
 use crate::glob::Glob;
 use crate::rego::RegoPolicy;
 
-const API_VERSIONS: &[&str] = &["policy.sigstore.dev/v1alpha1", "policy.sigstore.dev/v1beta1"];
+const API_VERSIONS: &[&str] = &[
+    "policy.sigstore.dev/v1alpha1",
+    "policy.sigstore.dev/v1beta1",
+];
 const HASH_ALGORITHMS: &[&str] = &["sha224", "sha256", "sha384", "sha512"];
 const RESOURCES: &[&str] = &[
     "cronjobs",
@@ -205,7 +208,10 @@ impl Authority {
             _ => None,
         };
         keyless
-            .or(self.ctlog.as_ref().and_then(|c| c.trust_root_ref.as_deref()))
+            .or(self
+                .ctlog
+                .as_ref()
+                .and_then(|c| c.trust_root_ref.as_deref()))
             .or(self
                 .rfc3161timestamp
                 .as_ref()
@@ -387,7 +393,11 @@ impl Checker<'_> {
 }
 
 /// Parses every document of `source`, appending policies and problems.
-pub(crate) fn load_source(source: &Source, policies: &mut Vec<ClusterImagePolicy>, errors: &mut Vec<LoadError>) {
+pub(crate) fn load_source(
+    source: &Source,
+    policies: &mut Vec<ClusterImagePolicy>,
+    errors: &mut Vec<LoadError>,
+) {
     let documents: Vec<serde_json::Value> = match serde_saphyr::from_multiple(&source.text) {
         Ok(documents) => documents,
         Err(e) => {
@@ -416,22 +426,28 @@ pub(crate) fn load_source(source: &Source, policies: &mut Vec<ClusterImagePolicy
             location: &location,
             errors: Vec::new(),
         };
-        if let Some(policy) = load_document(value, &mut checker) {
-            if checker.errors.is_empty() {
-                policies.push(policy);
-            }
+        if let Some(policy) = load_document(value, &mut checker)
+            && checker.errors.is_empty()
+        {
+            policies.push(policy);
         }
         errors.append(&mut checker.errors);
     }
 }
 
 fn load_document(value: serde_json::Value, c: &mut Checker<'_>) -> Option<ClusterImagePolicy> {
-    let text = |v: &serde_json::Value, key: &str| v.get(key).and_then(|s| s.as_str()).map(str::to_owned);
+    let text =
+        |v: &serde_json::Value, key: &str| v.get(key).and_then(|s| s.as_str()).map(str::to_owned);
     let api_version = text(&value, "apiVersion").unwrap_or_default();
     let kind = text(&value, "kind").unwrap_or_default();
     let mut shape_ok = true;
     if !API_VERSIONS.contains(&api_version.as_str()) {
-        c.push("apiVersion", LoadErrorKind::ApiVersionUnsupported { api_version: api_version.clone() });
+        c.push(
+            "apiVersion",
+            LoadErrorKind::ApiVersionUnsupported {
+                api_version: api_version.clone(),
+            },
+        );
         shape_ok = false;
     }
     if kind != "ClusterImagePolicy" {
@@ -474,7 +490,12 @@ fn load_document(value: serde_json::Value, c: &mut Checker<'_>) -> Option<Cluste
         } else if let Some(glob) = Glob::new(&image.glob) {
             images.push(glob);
         } else {
-            c.push(field, LoadErrorKind::GlobInvalid { glob: image.glob.clone() });
+            c.push(
+                field,
+                LoadErrorKind::GlobInvalid {
+                    glob: image.glob.clone(),
+                },
+            );
         }
     }
 
@@ -488,7 +509,12 @@ fn load_document(value: serde_json::Value, c: &mut Checker<'_>) -> Option<Cluste
         let field = format!("spec.authorities[{i}]");
         if let Some(a) = load_authority(authority, i, &field, c) {
             if !names.insert(a.name.clone()) {
-                c.push(format!("{field}.name"), LoadErrorKind::AuthorityNameDuplicate { name: a.name.clone() });
+                c.push(
+                    format!("{field}.name"),
+                    LoadErrorKind::AuthorityNameDuplicate {
+                        name: a.name.clone(),
+                    },
+                );
             }
             authorities.push(a);
         }
@@ -500,7 +526,10 @@ fn load_document(value: serde_json::Value, c: &mut Checker<'_>) -> Option<Cluste
         Some(other) => {
             c.push(
                 "spec.mode",
-                LoadErrorKind::FieldInvalid { value: other.to_owned(), reason: "unsupported mode".to_owned() },
+                LoadErrorKind::FieldInvalid {
+                    value: other.to_owned(),
+                    reason: "unsupported mode".to_owned(),
+                },
             );
             Mode::Enforce
         }
@@ -509,13 +538,17 @@ fn load_document(value: serde_json::Value, c: &mut Checker<'_>) -> Option<Cluste
     let mut matches = Vec::new();
     for (i, m) in spec.matches.into_iter().enumerate() {
         let field = format!("spec.match[{i}]");
-        if let Some(resource) = m.resource.as_deref() {
-            if !resource.is_empty() && !RESOURCES.contains(&resource) {
-                c.push(
-                    format!("{field}.resource"),
-                    LoadErrorKind::FieldInvalid { value: resource.to_owned(), reason: "unsupported resource name".to_owned() },
-                );
-            }
+        if let Some(resource) = m.resource.as_deref()
+            && !resource.is_empty()
+            && !RESOURCES.contains(&resource)
+        {
+            c.push(
+                format!("{field}.resource"),
+                LoadErrorKind::FieldInvalid {
+                    value: resource.to_owned(),
+                    reason: "unsupported resource name".to_owned(),
+                },
+            );
         }
         let blank = |s: &Option<String>| s.as_deref().is_none_or(str::is_empty);
         if m.selector.is_some() && blank(&m.resource) && blank(&m.version) && blank(&m.group) {
@@ -527,7 +560,12 @@ fn load_document(value: serde_json::Value, c: &mut Checker<'_>) -> Option<Cluste
                 },
             );
         }
-        matches.push(ResourceMatch { group: m.group, version: m.version, resource: m.resource, selector: m.selector });
+        matches.push(ResourceMatch {
+            group: m.group,
+            version: m.version,
+            resource: m.resource,
+            selector: m.selector,
+        });
     }
 
     let policy = spec
@@ -547,12 +585,19 @@ fn load_document(value: serde_json::Value, c: &mut Checker<'_>) -> Option<Cluste
     })
 }
 
-fn load_authority(a: document::Authority, index: usize, field: &str, c: &mut Checker<'_>) -> Option<Authority> {
+fn load_authority(
+    a: document::Authority,
+    index: usize,
+    field: &str,
+    c: &mut Checker<'_>,
+) -> Option<Authority> {
     let name = match a.name {
         Some(name) if !name.is_empty() => name,
         _ => format!("authority-{index}"),
     };
-    let count = usize::from(a.key.is_some()) + usize::from(a.keyless.is_some()) + usize::from(a.static_ref.is_some());
+    let count = usize::from(a.key.is_some())
+        + usize::from(a.keyless.is_some())
+        + usize::from(a.static_ref.is_some());
     let one_of = vec!["key", "keyless", "static"];
     match count {
         0 => {
@@ -574,28 +619,54 @@ fn load_authority(a: document::Authority, index: usize, field: &str, c: &mut Che
             "pass" => Some(StaticAction::Pass),
             "fail" => Some(StaticAction::Fail),
             "" => {
-                c.push(format!("{field}.static.action"), LoadErrorKind::FieldMissing);
+                c.push(
+                    format!("{field}.static.action"),
+                    LoadErrorKind::FieldMissing,
+                );
                 None
             }
             other => {
                 c.push(
                     format!("{field}.static.action"),
-                    LoadErrorKind::FieldInvalid { value: other.to_owned(), reason: "unsupported action".to_owned() },
+                    LoadErrorKind::FieldInvalid {
+                        value: other.to_owned(),
+                        reason: "unsupported action".to_owned(),
+                    },
                 );
                 None
             }
         };
         // Attestations, sources or a ctlog do not make sense with a static policy.
         if !a.attestations.is_empty() {
-            c.push(field, LoadErrorKind::FieldsConflict { fields: vec!["static", "attestations"] });
+            c.push(
+                field,
+                LoadErrorKind::FieldsConflict {
+                    fields: vec!["static", "attestations"],
+                },
+            );
         }
         if !a.source.is_empty() {
-            c.push(field, LoadErrorKind::FieldsConflict { fields: vec!["static", "source"] });
+            c.push(
+                field,
+                LoadErrorKind::FieldsConflict {
+                    fields: vec!["static", "source"],
+                },
+            );
         }
         if a.ctlog.is_some() {
-            c.push(field, LoadErrorKind::FieldsConflict { fields: vec!["static", "ctlog"] });
+            c.push(
+                field,
+                LoadErrorKind::FieldsConflict {
+                    fields: vec!["static", "ctlog"],
+                },
+            );
         }
-        action.map(|action| AuthorityKind::Static(StaticAuthority { action, message: s.message }))
+        action.map(|action| {
+            AuthorityKind::Static(StaticAuthority {
+                action,
+                message: s.message,
+            })
+        })
     } else {
         None
     };
@@ -603,9 +674,15 @@ fn load_authority(a: document::Authority, index: usize, field: &str, c: &mut Che
     let mut sources = Vec::new();
     for (i, s) in a.source.into_iter().enumerate() {
         if s.oci.is_empty() {
-            c.push(format!("{field}.source[{i}].oci"), LoadErrorKind::FieldMissing);
+            c.push(
+                format!("{field}.source[{i}].oci"),
+                LoadErrorKind::FieldMissing,
+            );
         }
-        sources.push(SignatureSource { oci: s.oci, tag_prefix: s.tag_prefix });
+        sources.push(SignatureSource {
+            oci: s.oci,
+            tag_prefix: s.tag_prefix,
+        });
     }
 
     let mut attestations = Vec::new();
@@ -615,7 +692,12 @@ fn load_authority(a: document::Authority, index: usize, field: &str, c: &mut Che
         if att.name.is_empty() {
             c.push(format!("{af}.name"), LoadErrorKind::FieldMissing);
         } else if !att_names.insert(att.name.clone()) {
-            c.push(format!("{af}.name"), LoadErrorKind::AttestationNameDuplicate { name: att.name.clone() });
+            c.push(
+                format!("{af}.name"),
+                LoadErrorKind::AttestationNameDuplicate {
+                    name: att.name.clone(),
+                },
+            );
         }
         let uri = if att.predicate_type.is_empty() {
             c.push(format!("{af}.predicateType"), LoadErrorKind::FieldMissing);
@@ -625,7 +707,9 @@ fn load_authority(a: document::Authority, index: usize, field: &str, c: &mut Che
         } else {
             c.push(
                 format!("{af}.predicateType"),
-                LoadErrorKind::PredicateTypeUnsupported { predicate_type: att.predicate_type.clone() },
+                LoadErrorKind::PredicateTypeUnsupported {
+                    predicate_type: att.predicate_type.clone(),
+                },
             );
             None
         };
@@ -642,18 +726,25 @@ fn load_authority(a: document::Authority, index: usize, field: &str, c: &mut Che
         }
     }
 
-    let ctlog = a.ctlog.map(|t| TransparencyLog { url: nonempty(t.url), trust_root_ref: nonempty(t.trust_root_ref) });
-    let rfc3161timestamp = a
-        .rfc3161timestamp
-        .map(|t| TimestampAuthority { trust_root_ref: nonempty(t.trust_root_ref) });
+    let ctlog = a.ctlog.map(|t| TransparencyLog {
+        url: nonempty(t.url),
+        trust_root_ref: nonempty(t.trust_root_ref),
+    });
+    let rfc3161timestamp = a.rfc3161timestamp.map(|t| TimestampAuthority {
+        trust_root_ref: nonempty(t.trust_root_ref),
+    });
     let signature_format = nonempty(a.signature_format);
-    if let Some(format) = signature_format.as_deref() {
-        if format != "legacy" && format != "bundle" {
-            c.push(
-                format!("{field}.signatureFormat"),
-                LoadErrorKind::FieldInvalid { value: format.to_owned(), reason: "want legacy or bundle".to_owned() },
-            );
-        }
+    if let Some(format) = signature_format.as_deref()
+        && format != "legacy"
+        && format != "bundle"
+    {
+        c.push(
+            format!("{field}.signatureFormat"),
+            LoadErrorKind::FieldInvalid {
+                value: format.to_owned(),
+                reason: "want legacy or bundle".to_owned(),
+            },
+        );
     }
 
     let authority = Authority {
@@ -669,10 +760,25 @@ fn load_authority(a: document::Authority, index: usize, field: &str, c: &mut Che
     if let AuthorityKind::Keyless(k) = &authority.kind {
         refs.extend(k.trust_root_ref.clone());
     }
-    refs.extend(authority.ctlog.as_ref().and_then(|l| l.trust_root_ref.clone()));
-    refs.extend(authority.rfc3161timestamp.as_ref().and_then(|t| t.trust_root_ref.clone()));
+    refs.extend(
+        authority
+            .ctlog
+            .as_ref()
+            .and_then(|l| l.trust_root_ref.clone()),
+    );
+    refs.extend(
+        authority
+            .rfc3161timestamp
+            .as_ref()
+            .and_then(|t| t.trust_root_ref.clone()),
+    );
     if refs.len() > 1 {
-        c.push(field, LoadErrorKind::TrustRootRefsDiffer { refs: refs.into_iter().collect() });
+        c.push(
+            field,
+            LoadErrorKind::TrustRootRefsDiffer {
+                refs: refs.into_iter().collect(),
+            },
+        );
     }
     Some(authority)
 }
@@ -684,58 +790,101 @@ fn nonempty(s: Option<String>) -> Option<String> {
 fn load_key(key: document::KeyRef, field: &str, c: &mut Checker<'_>) -> Option<KeyAuthority> {
     let data = nonempty(key.data);
     let kms = nonempty(key.kms);
-    let set = usize::from(data.is_some()) + usize::from(kms.is_some()) + usize::from(key.secret_ref.is_some());
+    let set = usize::from(data.is_some())
+        + usize::from(kms.is_some())
+        + usize::from(key.secret_ref.is_some());
     if set == 0 {
-        c.push(field, LoadErrorKind::FieldsMissingOneOf { fields: vec!["data", "kms", "secretref"] });
+        c.push(
+            field,
+            LoadErrorKind::FieldsMissingOneOf {
+                fields: vec!["data", "kms", "secretref"],
+            },
+        );
         return None;
     }
     if set > 1 {
-        c.push(field, LoadErrorKind::FieldsConflict { fields: vec!["data", "kms", "secretref"] });
+        c.push(
+            field,
+            LoadErrorKind::FieldsConflict {
+                fields: vec!["data", "kms", "secretref"],
+            },
+        );
         return None;
     }
     let hash_algorithm = nonempty(key.hash_algorithm);
-    if let Some(h) = hash_algorithm.as_deref() {
-        if !HASH_ALGORITHMS.contains(&h) {
-            c.push(
-                format!("{field}.hashAlgorithm"),
-                LoadErrorKind::FieldInvalid { value: h.to_owned(), reason: format!("want one of {}", HASH_ALGORITHMS.join(", ")) },
-            );
-        }
+    if let Some(h) = hash_algorithm.as_deref()
+        && !HASH_ALGORITHMS.contains(&h)
+    {
+        c.push(
+            format!("{field}.hashAlgorithm"),
+            LoadErrorKind::FieldInvalid {
+                value: h.to_owned(),
+                reason: format!("want one of {}", HASH_ALGORITHMS.join(", ")),
+            },
+        );
     }
     if kms.is_some() {
         c.push(
             format!("{field}.kms"),
-            LoadErrorKind::OfflineUnsupported { what: "key.kms", advice: "export the public key and put its PEM in key.data" },
+            LoadErrorKind::OfflineUnsupported {
+                what: "key.kms",
+                advice: "export the public key and put its PEM in key.data",
+            },
         );
         return None;
     }
     if key.secret_ref.is_some() {
         c.push(
             format!("{field}.secretRef"),
-            LoadErrorKind::OfflineUnsupported { what: "key.secretRef", advice: "put the public key PEM in key.data" },
+            LoadErrorKind::OfflineUnsupported {
+                what: "key.secretRef",
+                advice: "put the public key PEM in key.data",
+            },
         );
         return None;
     }
     let data = data?;
     match PublicKey::from_pem(&data) {
-        Ok(key) => Some(KeyAuthority { key, hash_algorithm }),
+        Ok(key) => Some(KeyAuthority {
+            key,
+            hash_algorithm,
+        }),
         Err(e) => {
-            c.push(format!("{field}.data"), LoadErrorKind::KeyInvalid { reason: e.to_string() });
+            c.push(
+                format!("{field}.data"),
+                LoadErrorKind::KeyInvalid {
+                    reason: e.to_string(),
+                },
+            );
             None
         }
     }
 }
 
-fn load_keyless(k: document::KeylessRef, field: &str, c: &mut Checker<'_>) -> Option<KeylessAuthority> {
+fn load_keyless(
+    k: document::KeylessRef,
+    field: &str,
+    c: &mut Checker<'_>,
+) -> Option<KeylessAuthority> {
     let url = nonempty(k.url);
     let mut ok = true;
     match (&url, &k.ca_cert) {
         (None, None) => {
-            c.push(field, LoadErrorKind::FieldsMissingOneOf { fields: vec!["url", "ca-cert"] });
+            c.push(
+                field,
+                LoadErrorKind::FieldsMissingOneOf {
+                    fields: vec!["url", "ca-cert"],
+                },
+            );
             ok = false;
         }
         (Some(_), Some(_)) => {
-            c.push(field, LoadErrorKind::FieldsConflict { fields: vec!["url", "ca-cert"] });
+            c.push(
+                field,
+                LoadErrorKind::FieldsConflict {
+                    fields: vec!["url", "ca-cert"],
+                },
+            );
             ok = false;
         }
         (None, Some(_)) => {
@@ -753,12 +902,31 @@ fn load_keyless(k: document::KeylessRef, field: &str, c: &mut Checker<'_>) -> Op
     let mut identities = Vec::new();
     for (i, id) in k.identities.into_iter().enumerate() {
         let idf = format!("{field}.identities[{i}]");
-        let issuer = matcher(nonempty(id.issuer), nonempty(id.issuer_reg_exp), "issuer", "issuerRegExp", &idf, c);
-        let subject = matcher(nonempty(id.subject), nonempty(id.subject_reg_exp), "subject", "subjectRegExp", &idf, c);
+        let issuer = matcher(
+            nonempty(id.issuer),
+            nonempty(id.issuer_reg_exp),
+            "issuer",
+            "issuerRegExp",
+            &idf,
+            c,
+        );
+        let subject = matcher(
+            nonempty(id.subject),
+            nonempty(id.subject_reg_exp),
+            "subject",
+            "subjectRegExp",
+            &idf,
+            c,
+        );
         match (issuer, subject) {
             (Ok(None), Ok(None)) => {
                 // v1alpha1 refuses this; v1beta1 warns. Either way it matches every signer.
-                c.push(idf, LoadErrorKind::FieldsMissingOneOf { fields: vec!["issuer", "subject", "issuerRegExp", "subjectRegExp"] });
+                c.push(
+                    idf,
+                    LoadErrorKind::FieldsMissingOneOf {
+                        fields: vec!["issuer", "subject", "issuerRegExp", "subjectRegExp"],
+                    },
+                );
                 ok = false;
             }
             (Ok(issuer), Ok(subject)) => identities.push(Identity { issuer, subject }),
@@ -783,14 +951,25 @@ fn matcher(
 ) -> Result<Option<Matcher>, ()> {
     match (exact, regex) {
         (Some(_), Some(_)) => {
-            c.push(field, LoadErrorKind::FieldsConflict { fields: vec![exact_name, regex_name] });
+            c.push(
+                field,
+                LoadErrorKind::FieldsConflict {
+                    fields: vec![exact_name, regex_name],
+                },
+            );
             Err(())
         }
         (Some(s), None) => Ok(Some(Matcher::Exact(s))),
         (None, Some(r)) => match Regex::new(&r) {
             Ok(re) => Ok(Some(Matcher::Regex(re))),
             Err(e) => {
-                c.push(format!("{field}.{regex_name}"), LoadErrorKind::RegexInvalid { regex: r, reason: e.to_string() });
+                c.push(
+                    format!("{field}.{regex_name}"),
+                    LoadErrorKind::RegexInvalid {
+                        regex: r,
+                        reason: e.to_string(),
+                    },
+                );
                 Err(())
             }
         },
@@ -832,21 +1011,32 @@ fn load_policy(
     if p.remote.is_some() {
         c.push(
             format!("{field}.remote"),
-            LoadErrorKind::OfflineUnsupported { what: "policy.remote", advice: "inline the policy in policy.data" },
+            LoadErrorKind::OfflineUnsupported {
+                what: "policy.remote",
+                advice: "inline the policy in policy.data",
+            },
         );
         ok = false;
     }
     if p.config_map_ref.is_some() {
         c.push(
             format!("{field}.configMapRef"),
-            LoadErrorKind::OfflineUnsupported { what: "policy.configMapRef", advice: "inline the policy in policy.data" },
+            LoadErrorKind::OfflineUnsupported {
+                what: "policy.configMapRef",
+                advice: "inline the policy in policy.data",
+            },
         );
         ok = false;
     }
     match p.policy_type.as_str() {
         "rego" => {}
         "cue" => {
-            c.push(format!("{field}.type"), LoadErrorKind::CueUnsupported { policy: policy_name.to_owned() });
+            c.push(
+                format!("{field}.type"),
+                LoadErrorKind::CueUnsupported {
+                    policy: policy_name.to_owned(),
+                },
+            );
             return None;
         }
         "" => {
@@ -856,7 +1046,10 @@ fn load_policy(
         other => {
             c.push(
                 format!("{field}.type"),
-                LoadErrorKind::FieldInvalid { value: other.to_owned(), reason: "want rego or cue".to_owned() },
+                LoadErrorKind::FieldInvalid {
+                    value: other.to_owned(),
+                    reason: "want rego or cue".to_owned(),
+                },
             );
             return None;
         }

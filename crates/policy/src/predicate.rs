@@ -41,7 +41,10 @@ mod tests {
         for name in SHORT_NAMES {
             assert!(resolve(name).is_some(), "{name}");
         }
-        assert_eq!(resolve("https://example.com/p/v1"), Some("https://example.com/p/v1"));
+        assert_eq!(
+            resolve("https://example.com/p/v1"),
+            Some("https://example.com/p/v1")
+        );
         assert_eq!(resolve("sbom"), None);
     }
 }

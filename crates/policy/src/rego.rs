@@ -122,7 +122,9 @@ impl RegoPolicy {
             .duration_since(UNIX_EPOCH)
             .ok()
             .and_then(|d| i64::try_from(d.as_nanos()).ok())
-            .ok_or_else(|| "evaluation time is outside the range time.now_ns can express".to_owned())?;
+            .ok_or_else(|| {
+                "evaluation time is outside the range time.now_ns can express".to_owned()
+            })?;
         let mut engine = self.engine.clone();
         engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
             limit: limits.time,
@@ -195,7 +197,11 @@ fn interpret(result: &Value) -> Result<Compliant, NotCompliant> {
         let passed = matches!(fields.get(&Value::from("result")), Some(Value::Bool(true)));
         let warning = text("warning");
         if passed {
-            let warnings = if warning.is_empty() { Vec::new() } else { vec![warning] };
+            let warnings = if warning.is_empty() {
+                Vec::new()
+            } else {
+                vec![warning]
+            };
             return Ok(Compliant { warnings });
         }
         if !warning.is_empty() {
