@@ -30,9 +30,10 @@
 //! allocator feature, a global allocator this library must not impose), so a single builtin
 //! call that allocates hugely within the time limit is not caught.
 //!
-//! Identity regular expressions are Rust `regex` syntax, which accepts the RE2 syntax Go uses
-//! except that Go's `\C` and `\z`-style oddities differ slightly; like cosign, matching is
-//! unanchored (`regexp.MatchString`): anchor with `^…$`.
+//! Identity regular expressions use Rust `regex`, which like Go's `regexp` implements RE2
+//! syntax (no backreferences, no lookaround); one difference: Rust's `\d`, `\w`, `\s` and `\b`
+//! are Unicode-aware where Go's are ASCII, so write `[0-9]` for an ASCII digit. Like cosign,
+//! matching is unanchored (`regexp.MatchString`): anchor with `^…$`.
 //!
 //! ```
 //! use std::time::SystemTime;
