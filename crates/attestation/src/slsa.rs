@@ -314,12 +314,11 @@ fn check_workflow_builder(
     }
 
     // slsa-verifier verifyTrustedBuilderRef: a release tag vX.Y.Z, nothing else.
-    let is_release = signer_ref
-        .strip_prefix("refs/tags/")
-        .and_then(Version::parse)
-        .is_some_and(|v| {
-            v.prerelease().is_empty() && v.build().is_empty() && signer_ref.split('.').count() == 3
-        });
+    let is_release = signer_ref.strip_prefix("refs/tags/").is_some_and(|pin| {
+        Version::parse(pin).is_some_and(|v| {
+            v.prerelease().is_empty() && v.build().is_empty() && pin.split('.').count() == 3
+        })
+    });
     if !is_release {
         return Err(Error::InvalidBuilderRef {
             builder: cert_name,
