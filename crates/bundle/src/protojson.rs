@@ -56,12 +56,30 @@ const PROTO_URL: GeneralPurpose = GeneralPurpose::new(
 ///
 /// [`Error::InvalidJson`] naming the problem.
 pub(crate) fn from_slice<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T, Error> {
+    from_value(parse_object(json)?)
+}
+
+/// Reads a JSON object with [`from_slice`]'s rules (nulls dropped, duplicates refused).
+///
+/// # Errors
+///
+/// [`Error::InvalidJson`] if it is not JSON, has a duplicate member, or is not an object.
+pub(crate) fn parse_object(json: &[u8]) -> Result<Value, Error> {
     let ProtoValue(value) = serde_json::from_slice(json).map_err(|e| Error::json(&e))?;
     if !value.is_object() {
         return Err(Error::InvalidJson {
             reason: "expected a JSON object".to_owned(),
         });
     }
+    Ok(value)
+}
+
+/// Deserializes a value read by [`parse_object`].
+///
+/// # Errors
+///
+/// [`Error::InvalidJson`] naming the problem.
+pub(crate) fn from_value<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, Error> {
     serde_json::from_value(value).map_err(|e| Error::json(&e))
 }
 
