@@ -302,3 +302,128 @@ fn body_signer(body: &Value, kind: &KindVersion) -> Result<Signer, Error> {
     }
     Ok(Signer::Certificates(chain))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_are_bundles_envelopes_or_neither() {
+        const MT: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+        let bundle = format!(
+            r#"{{"mediaType":"{MT}","verificationMaterial":{{"publicKey":{{}}}},"messageSignature":{{}}}}"#
+        );
+        assert!(matches!(
+            Document::from_json(bundle.as_bytes()),
+            Ok(Document::Bundle(_))
+        ));
+        let envelope =
+            br#"{"payloadType":"t","payload":"e30=","signatures":[{"keyid":"k","sig":"AQ=="}]}"#;
+        let Ok(Document::Envelope(legacy)) = Document::from_json(envelope) else {
+            panic!("not an envelope");
+        };
+        assert_eq!(legacy.envelope.payload, b"{}");
+        assert!(legacy.certificates.is_empty());
+
+        struct Case {
+            name: &'static str,
+            json: &'static [u8],
+            check: fn(&Error) -> bool,
+        }
+        const CASES: &[Case] = &[
+            Case {
+                name: "neither",
+                json: br#"{"hello":"world"}"#,
+                check: |e| matches!(e, Error::UnknownDocument { members } if members == &["hello"]),
+            },
+            Case {
+                name: "array",
+                json: b"[]",
+                check: |e| matches!(e, Error::InvalidJson { .. }),
+            },
+            Case {
+                name: "envelope with an unknown member",
+                json: br#"{"payloadType":"t","payload":"e30=","extra":1}"#,
+                check: |e| matches!(e, Error::InvalidJson { .. }),
+            },
+            Case {
+                name: "cert that is not PEM",
+                json: br#"{"payloadType":"t","signatures":[{"sig":"AQ==","cert":"-----BEGIN X-----\n"}]}"#,
+                check: |e| matches!(e, Error::InvalidPem { field, .. } if field == "signatures[0].cert"),
+            },
+            Case {
+                name: "bundle that does not parse",
+                json: br#"{"mediaType":"x"}"#,
+                check: |e| matches!(e, Error::InvalidJson { .. }),
+            },
+        ];
+        for case in CASES {
+            let error = Document::from_json(case.json).unwrap_err();
+            assert!((case.check)(&error), "{}: {error:?}", case.name);
+        }
+    }
+
+    #[test]
+    fn rekor_entries_need_a_body_with_kind_and_signer() {
+        let content = BundleContent::DsseEnvelope(Envelope::default());
+        let entry = |body: &str| {
+            format!(
+                r#"{{"u":{{"body":"{}","integratedTime":1,"logID":"00","logIndex":1}}}}"#,
+                crate::protojson::encode_base64(body.as_bytes())
+            )
+        };
+        struct Case {
+            name: &'static str,
+            body: &'static str,
+            check: fn(&Error) -> bool,
+        }
+        const CASES: &[Case] = &[
+            Case {
+                name: "body not JSON",
+                body: "{",
+                check: |e| matches!(e, Error::InvalidJson { .. }),
+            },
+            Case {
+                name: "no kind",
+                body: r#"{"apiVersion":"0.0.1"}"#,
+                check: |e| matches!(e, Error::MissingField { field } if field == "body kind"),
+            },
+            Case {
+                name: "no signer",
+                body: r#"{"apiVersion":"0.0.1","kind":"dsse","spec":{}}"#,
+                check: |e| matches!(e, Error::MissingField { .. }),
+            },
+            Case {
+                name: "signer not base64",
+                body: r#"{"apiVersion":"0.0.1","kind":"dsse","spec":{"signatures":[{"verifier":"%"}]}}"#,
+                check: |e| matches!(e, Error::InvalidBase64 { .. }),
+            },
+            Case {
+                name: "signer not PEM",
+                body: r#"{"apiVersion":"0.0.1","kind":"dsse","spec":{"signatures":[{"verifier":"aGk="}]}}"#,
+                check: |e| matches!(e, Error::InvalidPem { .. }),
+            },
+        ];
+        for case in CASES {
+            let error =
+                Bundle::from_rekor_entry(content.clone(), Vec::new(), entry(case.body).as_bytes())
+                    .unwrap_err();
+            assert!((case.check)(&error), "{}: {error:?}", case.name);
+        }
+        // Given certificates, the body's signer is not needed; without a proof it is v0.1.
+        let bundle = Bundle::from_rekor_entry(
+            content,
+            vec![vec![1], vec![2]],
+            entry(r#"{"apiVersion":"0.0.1","kind":"dsse"}"#).as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(bundle.version(), Some(BundleVersion::V0_1));
+        let entry = &bundle.verification_material.tlog_entries[0];
+        assert_eq!(entry.kind_version, KindVersion::new("dsse", "0.0.1"));
+        assert!(entry.inclusion_proof.is_none() && entry.inclusion_promise.is_none());
+        assert!(matches!(
+            &bundle.verification_material.content,
+            VerificationContent::X509CertificateChain(c) if c.certificates.len() == 2
+        ));
+    }
+}
