@@ -81,7 +81,7 @@ impl Bundle {
     /// [`Error::InvalidJson`] naming the problem: not JSON, wrong shape, unknown field, unknown
     /// media type, or a `oneof` with none or several members set.
     pub fn from_json(json: &[u8]) -> Result<Self, Error> {
-        serde_json::from_slice(json).map_err(|e| Error::json(&e))
+        protojson::from_slice(json)
     }
 
     /// The bundle's protobuf JSON, compact.

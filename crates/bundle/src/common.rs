@@ -255,31 +255,36 @@ fn parse_rfc3339(text: &str) -> Option<(i64, u32)> {
     Some((seconds, nanos))
 }
 
-/// `dev.sigstore.common.v1.TimeRange`: `[start, end)`; `end` absent means open-ended.
+/// `dev.sigstore.common.v1.TimeRange`: the closed interval `[start, end]`; `end` absent means
+/// open-ended.
+///
+/// Both ends are inside, as sigstore-js checks validity windows (and as X.509 validity is,
+/// RFC 5280 §4.1.2.5: "from notBefore through notAfter, inclusive"). sigstore-python 4.5 treats
+/// a TSA's `end` as exclusive, so the two differ only at that one instant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct TimeRange {
     /// The first instant of the range.
     pub start: Timestamp,
-    /// The first instant after the range, if it ends.
+    /// The last instant of the range, if it ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<Timestamp>,
 }
 
 impl TimeRange {
-    /// A range from `start`, ending before `end` if given.
+    /// A range from `start`, ending at `end` (inclusive) if given.
     pub fn new(start: Timestamp, end: Option<Timestamp>) -> Self {
         Self { start, end }
     }
 
-    /// Whether `time` is in `[start, end)`.
+    /// Whether `start <= time <= end` (`end` absent: no upper bound).
     pub fn contains(&self, time: SystemTime) -> bool {
         self.start.to_system_time() <= time
             && self
                 .end
                 .as_ref()
-                .is_none_or(|end| time < end.to_system_time())
+                .is_none_or(|end| time <= end.to_system_time())
     }
 }
 
@@ -461,15 +466,84 @@ mod tests {
     }
 
     #[test]
-    fn time_range_is_half_open() {
-        let range = TimeRange::new(
+    fn time_range_is_closed() {
+        let at = |s, n| SystemTime::UNIX_EPOCH + Duration::new(s, n);
+        let closed = TimeRange::new(
             Timestamp::from_unix(10, 0),
             Some(Timestamp::from_unix(20, 0)),
         );
-        let at = |s| SystemTime::UNIX_EPOCH + Duration::from_secs(s);
-        assert!(!range.contains(at(9)));
-        assert!(range.contains(at(10)));
-        assert!(range.contains(at(19)));
-        assert!(!range.contains(at(20)));
+        let open = TimeRange::new(Timestamp::from_unix(10, 0), None);
+        struct Case {
+            name: &'static str,
+            range: &'static str,
+            time: SystemTime,
+            want: bool,
+        }
+        let cases = [
+            Case {
+                name: "start - 1 s",
+                range: "closed",
+                time: at(9, 0),
+                want: false,
+            },
+            Case {
+                name: "start - 1 ns",
+                range: "closed",
+                time: at(9, 999_999_999),
+                want: false,
+            },
+            Case {
+                name: "exactly start",
+                range: "closed",
+                time: at(10, 0),
+                want: true,
+            },
+            Case {
+                name: "inside",
+                range: "closed",
+                time: at(15, 0),
+                want: true,
+            },
+            Case {
+                name: "exactly end",
+                range: "closed",
+                time: at(20, 0),
+                want: true,
+            },
+            Case {
+                name: "end + 1 ns",
+                range: "closed",
+                time: at(20, 1),
+                want: false,
+            },
+            Case {
+                name: "end + 1 s",
+                range: "closed",
+                time: at(21, 0),
+                want: false,
+            },
+            Case {
+                name: "open, start - 1 s",
+                range: "open",
+                time: at(9, 0),
+                want: false,
+            },
+            Case {
+                name: "open, exactly start",
+                range: "open",
+                time: at(10, 0),
+                want: true,
+            },
+            Case {
+                name: "open, far future",
+                range: "open",
+                time: at(1 << 40, 0),
+                want: true,
+            },
+        ];
+        for case in &cases {
+            let range = if case.range == "open" { &open } else { &closed };
+            assert_eq!(range.contains(case.time), case.want, "{}", case.name);
+        }
     }
 }

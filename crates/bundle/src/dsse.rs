@@ -62,14 +62,7 @@ impl Envelope {
     ///
     /// [`Error::InvalidJson`] if it is not JSON of this shape.
     pub fn from_json(json: &[u8]) -> Result<Self, Error> {
-        let value: serde_json::Value = serde_json::from_slice(json).map_err(|e| Error::json(&e))?;
-        // Serde would also read a struct from an array; protobuf JSON only from an object.
-        if !value.is_object() {
-            return Err(Error::InvalidJson {
-                reason: "a DSSE envelope must be a JSON object".to_owned(),
-            });
-        }
-        serde_json::from_value(value).map_err(|e| Error::json(&e))
+        protojson::from_slice(json)
     }
 
     /// The envelope's JSON (fields in declaration order, no whitespace).

@@ -235,6 +235,15 @@ pub enum Error {
         /// The format given.
         format: String,
     },
+    /// A JSON document that is neither a bundle nor a DSSE envelope.
+    #[error(
+        "JSON document is neither a Sigstore bundle (mediaType, verificationMaterial) nor a DSSE \
+         envelope (payloadType, payload, signatures); its members are {members:?}"
+    )]
+    UnknownDocument {
+        /// The document's top-level member names.
+        members: Vec<String>,
+    },
     /// A JSON value of the wrong type.
     #[error("{field} must be {expected}")]
     WrongType {

@@ -15,6 +15,9 @@
 //! - Rekor v2 create requests (sigstore/rekor-tiles `api/proto/rekor/v2/*.proto`,
 //!   `pkg/types/hashedrekord`, `pkg/types/dsse`): [`rekor::validate_v2`], with the
 //!   `hashedrekord`/`dsse` 0.0.2 bodies that sigstore-python rebuilds and compares.
+//! - Legacy material: a bare DSSE envelope (cosign, slsa-github-generator `.intoto.jsonl`
+//!   lines, possibly with a `cert` beside a signature) and the Rekor v1 `LogEntry` that logged
+//!   it, made into a bundle: [`Document`], [`LegacyEnvelope`], [`Bundle::from_rekor_entry`].
 //! - The signed entry timestamp payload (rekor `pkg/api/entries.go`): [`rekor::set_payload`].
 //! - Search terms as Rekor's `IndexKeys()` derives them, and the v1 `SearchIndex` query:
 //!   [`rekor::SearchTerm`], [`rekor::SearchIndex`].
@@ -26,7 +29,8 @@
 //! (`waxseal-log`), signing the SET or checkpoints (the log's key, through `waxseal-crypto`), and
 //! full bundle verification against a trusted root (`waxseal-verify`). Certificates in
 //! entries are parsed for their key and subject alternative names only; no chain is checked, as
-//! Rekor checks none for a single certificate. Rekor's `intoto` kind, Ed25519ph, certificate
+//! Rekor checks none for a single certificate. Validating or writing Rekor's `intoto` kind (only
+//! reading its body, to import legacy entries), Ed25519ph, certificate
 //! chains in `publicKey.content`, and enum numbers in protobuf JSON are not accepted.
 //!
 //! [dsse]: https://github.com/secure-systems-lab/dsse
@@ -73,6 +77,7 @@ mod bundle;
 mod common;
 pub mod dsse;
 mod error;
+mod legacy;
 mod protojson;
 pub mod rekor;
 mod trust;
@@ -86,6 +91,7 @@ pub use common::{
     X509Certificate, X509CertificateChain,
 };
 pub use error::Error;
+pub use legacy::{Document, LegacyEnvelope};
 pub use trust::{
     CLIENT_TRUST_CONFIG_MEDIA_TYPE, CertificateAuthority, ClientTrustConfig,
     SIGNING_CONFIG_MEDIA_TYPE, Service, ServiceConfiguration, ServiceSelector, SigningConfig,

@@ -7,6 +7,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::de::{self, Deserializer};
 use serde::ser::Serializer;
+use serde_json::Value;
+
+use crate::Error;
 
 /// Standard base64 with required padding, tolerating non-zero trailing bits, as Go's
 /// `base64.StdEncoding` decodes (what Rekor v1 uses for `format: byte` fields).
@@ -34,6 +37,129 @@ const PROTO_URL: GeneralPurpose = GeneralPurpose::new(
         .with_decode_allow_trailing_bits(true)
         .with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
+
+/// Parses a protobuf JSON message (or Go `encoding/json` document) into `T`, with the rules
+/// serde alone does not apply:
+///
+/// - `null` as a member's value reads as the member being absent (protojson: "`null` is an
+///   accepted value for all field types and treated as the default value of the corresponding
+///   field type"; Go's `encoding/json` leaves the field untouched). So an optional message is
+///   `None`, a repeated field empty, a scalar its zero value — everywhere, at any depth, without
+///   per-field code.
+/// - A member given twice is refused (serde would let the last win once the text is a
+///   `Value`; protojson and sigstore-python refuse it), even where unknown members are ignored.
+/// - The document must be an object (serde would also read a struct from an array).
+///
+/// `null` inside an array is kept, and fails as the element type does.
+///
+/// # Errors
+///
+/// [`Error::InvalidJson`] naming the problem.
+pub(crate) fn from_slice<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T, Error> {
+    from_value(parse_object(json)?)
+}
+
+/// Reads a JSON object with [`from_slice`]'s rules (nulls dropped, duplicates refused).
+///
+/// # Errors
+///
+/// [`Error::InvalidJson`] if it is not JSON, has a duplicate member, or is not an object.
+pub(crate) fn parse_object(json: &[u8]) -> Result<Value, Error> {
+    let ProtoValue(value) = serde_json::from_slice(json).map_err(|e| Error::json(&e))?;
+    if !value.is_object() {
+        return Err(Error::InvalidJson {
+            reason: "expected a JSON object".to_owned(),
+        });
+    }
+    Ok(value)
+}
+
+/// Deserializes a value read by [`parse_object`].
+///
+/// # Errors
+///
+/// [`Error::InvalidJson`] naming the problem.
+pub(crate) fn from_value<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, Error> {
+    serde_json::from_value(value).map_err(|e| Error::json(&e))
+}
+
+/// A JSON value read with [`from_slice`]'s rules: object members whose value is `null` are
+/// dropped, and duplicate member names are refused.
+struct ProtoValue(Value);
+
+impl<'de> de::Deserialize<'de> for ProtoValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_any(ProtoValueVisitor)
+            .map(ProtoValue)
+    }
+}
+
+struct ProtoValueVisitor;
+
+impl<'de> de::Visitor<'de> for ProtoValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        // JSON text has no NaN or infinity, so this is always a number.
+        Ok(Value::from(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(ProtoValue(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut members = serde_json::Map::new();
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let ProtoValue(value) = map.next_value()?;
+            if !seen.insert(key.clone()) {
+                return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
+            }
+            if !value.is_null() {
+                members.insert(key, value);
+            }
+        }
+        Ok(Value::Object(members))
+    }
+}
 
 /// Encodes bytes as standard, padded base64 (what protojson and Go write).
 pub(crate) fn encode_base64(bytes: &[u8]) -> String {

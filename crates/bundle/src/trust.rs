@@ -7,9 +7,9 @@
 
 use serde::{Deserialize, Deserializer, Serialize, de};
 
-use crate::Error;
 use crate::common::{DistinguishedName, PublicKey, TimeRange, X509CertificateChain};
 use crate::rekor::LogId;
+use crate::{Error, protojson};
 
 /// The trusted root media type that sigstore-python and sigstore-js accept.
 pub const TRUSTED_ROOT_MEDIA_TYPE: &str =
@@ -95,7 +95,7 @@ impl TrustedRoot {
     ///
     /// [`Error::InvalidJson`] naming the problem (shape, unknown field, media type, timestamp).
     pub fn from_json(json: &[u8]) -> Result<Self, Error> {
-        serde_json::from_slice(json).map_err(|e| Error::json(&e))
+        protojson::from_slice(json)
     }
 
     /// The protobuf JSON, indented, with a final newline.
@@ -247,7 +247,7 @@ impl SigningConfig {
     ///
     /// [`Error::InvalidJson`] naming the problem.
     pub fn from_json(json: &[u8]) -> Result<Self, Error> {
-        serde_json::from_slice(json).map_err(|e| Error::json(&e))
+        protojson::from_slice(json)
     }
 
     /// The protobuf JSON, indented, with a final newline.
@@ -377,7 +377,7 @@ impl ClientTrustConfig {
     ///
     /// [`Error::InvalidJson`] naming the problem.
     pub fn from_json(json: &[u8]) -> Result<Self, Error> {
-        serde_json::from_slice(json).map_err(|e| Error::json(&e))
+        protojson::from_slice(json)
     }
 
     /// The protobuf JSON, indented, with a final newline.

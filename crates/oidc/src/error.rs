@@ -75,15 +75,14 @@ pub enum Error {
         /// The token's email claim.
         email: String,
     },
-    /// The token expired (`exp` is not after `now - leeway`).
-    #[error("token expired at {exp} (now {now}, leeway {leeway} s); request a fresh token")]
+    /// The token expired: `exp` is not after `now`. There is no leeway on `exp` (Fulcio and
+    /// RFC 7519 §4.1.4 allow none): a token with `exp == now` is expired.
+    #[error("token expired at {exp} (now {now}; exp has no leeway); request a fresh token")]
     Expired {
         /// The token's `exp`.
         exp: i64,
         /// The verification time.
         now: i64,
-        /// The allowed clock skew in seconds.
-        leeway: i64,
     },
     /// Fetching the discovery document or JWKS failed. Not the client's fault: the CA should
     /// answer 503 and log the source.

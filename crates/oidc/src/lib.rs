@@ -9,8 +9,9 @@
 //!   `jwks_uri` (OpenID Connect Discovery 1.0 §4) and are cached with a TTL, with one
 //!   rate-limited refetch when a token names an unknown `kid` (key rotation). Only RS*/PS*,
 //!   ES256/ES384 and EdDSA are accepted (`alg: none` and HS* are refused by name). `aud` must
-//!   contain the issuer's client id (default `sigstore`), `exp`/`nbf`/`iat` are checked against
-//!   the caller's clock with at most [`MAX_LEEWAY_SECS`] of skew, and email issuers need
+//!   contain the issuer's client id (default `sigstore`), `exp` is checked against the caller's
+//!   clock without leeway (as Fulcio: expired once `exp <= now`), `nbf`/`iat` with at most
+//!   [`MAX_LEEWAY_SECS`] of skew, and email issuers need
 //!   `email_verified` true (a bool or the string `"true"`).
 //! - [`VerifiedToken::identity`]: the certificate identity as Fulcio's principals build it
 //!   (sigstore/fulcio `pkg/identity/*`): the SAN, the issuer for OIDs

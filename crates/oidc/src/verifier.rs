@@ -17,7 +17,8 @@ use crate::config::{IssuerConfig, IssuerType, OidcConfig};
 use crate::error::{Error, FetchError, IdentityError};
 use crate::identity::Identity;
 
-/// The largest clock skew a [`Verifier`] tolerates, in seconds.
+/// The largest clock skew a [`Verifier`] tolerates on `nbf` and `iat`, in seconds (`exp` gets
+/// none).
 pub const MAX_LEEWAY_SECS: i64 = 60;
 /// How long fetched keys are trusted before discovery and JWKS are fetched again, by default.
 pub const DEFAULT_JWKS_TTL_SECS: i64 = 3600;
@@ -90,7 +91,8 @@ impl Verifier {
         }
     }
 
-    /// Sets the clock-skew leeway, clamped to `0..=MAX_LEEWAY_SECS`.
+    /// Sets the clock-skew leeway for `nbf` and `iat`, clamped to `0..=MAX_LEEWAY_SECS`. `exp` is
+    /// always checked without leeway, as Fulcio checks it.
     #[must_use]
     pub fn with_leeway(mut self, secs: i64) -> Self {
         self.leeway = secs.clamp(0, MAX_LEEWAY_SECS);
@@ -248,8 +250,12 @@ impl Verifier {
         }
         let leeway = self.leeway;
         let exp = numeric(claims, "exp")?.ok_or(Error::MissingClaim { claim: "exp" })?;
-        if exp.saturating_add(leeway) <= now {
-            return Err(Error::Expired { exp, now, leeway });
+        // No leeway on `exp`: Fulcio (go-oidc `IDTokenVerifier.Verify`) refuses a token as soon
+        // as `exp` is before its clock, and RFC 7519 §4.1.4 requires the current time to be
+        // *before* `exp`. With whole seconds, `now == exp` is already expired: go-oidc's
+        // sub-second clock is past `exp` for all of that second but its first instant.
+        if exp <= now {
+            return Err(Error::Expired { exp, now });
         }
         if let Some(nbf) = numeric(claims, "nbf")?
             && nbf > now.saturating_add(leeway)

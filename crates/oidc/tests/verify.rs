@@ -30,16 +30,34 @@ const CASES: &[Case] = &[
         want: None,
     },
     Case {
-        name: "accepts_expiry_within_leeway",
-        token: |idp| idp.sign(&with(email_claims(), "exp", json!(NOW - 30))),
+        name: "accepts_token_expiring_one_second_from_now",
+        token: |idp| idp.sign(&with(email_claims(), "exp", json!(NOW + 1))),
         want: None,
+    },
+    Case {
+        name: "rejects_token_expiring_now_without_leeway",
+        token: |idp| idp.sign(&with(email_claims(), "exp", json!(NOW))),
+        want: Some(|e| matches!(e, Error::Expired { exp: NOW, now: NOW })),
+    },
+    Case {
+        name: "rejects_token_expired_one_second_ago_despite_leeway",
+        token: |idp| idp.sign(&with(email_claims(), "exp", json!(NOW - 1))),
+        want: Some(|e| matches!(e, Error::Expired { exp, now: NOW } if *exp == NOW - 1)),
     },
     Case {
         name: "rejects_expired_token",
         token: |idp| idp.sign(&with(email_claims(), "exp", json!(NOW - 61))),
-        want: Some(
-            |e| matches!(e, Error::Expired { exp, now: NOW, leeway: 60 } if *exp == NOW - 61),
-        ),
+        want: Some(|e| matches!(e, Error::Expired { exp, now: NOW } if *exp == NOW - 61)),
+    },
+    Case {
+        name: "accepts_nbf_within_leeway",
+        token: |idp| idp.sign(&with(email_claims(), "nbf", json!(NOW + 30))),
+        want: None,
+    },
+    Case {
+        name: "accepts_iat_within_leeway",
+        token: |idp| idp.sign(&with(email_claims(), "iat", json!(NOW + 30))),
+        want: None,
     },
     Case {
         name: "rejects_token_without_exp",

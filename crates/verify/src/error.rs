@@ -320,7 +320,9 @@ pub enum TimeError {
     #[error("bundle has RFC 3161 timestamps, but the trusted root has no timestamp authority")]
     NoTimestampAuthority,
     /// An integrated time on a kind that cannot carry one.
-    #[error("integrated time is only supported for 0.0.1 entries, not {kind} {version}")]
+    #[error(
+        "integrated time is only supported for Rekor v1 entries (0.0.1 kinds, intoto 0.0.2), not {kind} {version}"
+    )]
     IntegratedTimeUnsupported {
         /// The kind.
         kind: String,

@@ -6,6 +6,7 @@
 //! chain to a trusted CA at each verified time (RFC 5280 path basics: names, signatures,
 //! validity, CA flags), embedded SCTs (RFC 6962 §3), the Fulcio profile and identity policy
 //! (sigstore/fulcio `certificate-specification.md`, `oid-info.md`), Rekor v1 and v2 entries
+//! (`hashedrekord`, `dsse`, and Rekor v1 `intoto` 0.0.2)
 //! (inclusion proofs, RFC 9162 §2.1.3.2; checkpoints, C2SP `tlog-checkpoint`; SETs; canonical
 //! body consistency against CVE-2022-36056), RFC 3161 timestamps, message signatures and DSSE
 //! envelopes with in-toto statements. See [`Verifier::verify`] for the exact order.

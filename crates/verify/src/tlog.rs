@@ -3,9 +3,13 @@
 //! `signed-note`, `tlog-checkpoint`), and the Rekor v1 signed entry timestamp.
 
 use base64::Engine as _;
+use base64::alphabet;
 use base64::engine::general_purpose::STANDARD;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde_json::Value;
+use waxseal_bundle::dsse::Envelope;
 use waxseal_bundle::rekor::{TransparencyLogEntry, set_payload};
+use waxseal_crypto::sha256;
 use waxseal_crypto::{PublicKey, pem};
 use waxseal_merkle::{Hash, leaf_hash, root_from_inclusion_proof};
 use waxseal_note::{Checkpoint, Note};
@@ -22,6 +26,8 @@ pub(crate) struct Expected<'a> {
     pub(crate) hashedrekord_digest: [u8; 32],
     /// For `dsse`: SHA-256 of the envelope payload, when the bundle is DSSE.
     pub(crate) dsse_payload_hash: Option<[u8; 32]>,
+    /// For `intoto`: the bundle's DSSE envelope.
+    pub(crate) envelope: Option<&'a Envelope>,
 }
 
 /// The signer's verification material.
@@ -243,13 +249,132 @@ pub(crate) fn check_body(
                 ));
             }
         }
+        ("intoto", "0.0.2") => {
+            let Some(envelope) = expected.envelope else {
+                return Err(mismatch(
+                    "kind",
+                    "hashedrekord (the bundle has no DSSE envelope)",
+                    body.get("kind"),
+                ));
+            };
+            check_intoto_v002(|path| at(path), envelope, expected)?;
+        }
         _ => {
             return Err(mismatch(
                 "kind",
-                "hashedrekord or dsse, 0.0.1 or 0.0.2",
+                "hashedrekord or dsse, 0.0.1 or 0.0.2, or intoto 0.0.2",
                 body.get("kind"),
             ));
         }
+    }
+    Ok(())
+}
+
+/// DSSE's base64 as go-securesystemslib decodes envelope fields: either alphabet, padding
+/// optional (DSSE `envelope.md`).
+const DSSE_STD: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+const DSSE_URL: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::URL_SAFE,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// Decodes a Rekor `intoto` 0.0.2 "base64 of base64" field: standard base64 (Go
+/// `strfmt.Base64`) of the envelope's own base64 text, which DSSE lets be either alphabet.
+fn double_b64(value: Option<&Value>) -> Option<Vec<u8>> {
+    let text = STANDARD.decode(value?.as_str()?).ok()?;
+    DSSE_STD
+        .decode(&text)
+        .or_else(|_| DSSE_URL.decode(&text))
+        .ok()
+}
+
+/// Rekor `intoto` 0.0.2 (sigstore/rekor `pkg/types/intoto/v0.0.2/entry.go`, `Canonicalize`):
+///
+/// ```json
+/// {"apiVersion":"0.0.2","kind":"intoto","spec":{"content":{
+///   "envelope":{"payloadType":T,"signatures":[{"keyid":K,"publicKey":b64(PEM),"sig":b64(b64 sig)}]},
+///   "hash":{"algorithm":"sha256","value":hex},"payloadHash":{"algorithm":"sha256","value":hex}}}}
+/// ```
+///
+/// `payloadHash` is SHA-256 of the payload and must match. `hash` is SHA-256 of the envelope
+/// JSON *as the client uploaded it*, which no verifier can rebuild (the bundle's envelope is
+/// re-serialised), so it must only be present and well-formed; the parts it would bind are
+/// each checked instead: the payload type, the one signature (the DSSE signature's base64 text,
+/// base64-encoded again, as Rekor stores `strfmt.Base64([]byte(sig.Sig))`) and its signer's
+/// PEM (exactly one certificate or key, the bundle's). The canonical body omits the payload;
+/// if a body has one (`b64(b64 payload)`), it must be the bundle's. `keyid` is an unsigned hint
+/// and is ignored.
+fn check_intoto_v002<'v>(
+    at: impl Fn(&[&str]) -> Option<&'v Value>,
+    envelope: &Envelope,
+    expected: &Expected<'_>,
+) -> Result<(), TlogError> {
+    let field = |path: &[&str]| at(&[&["content"], path].concat());
+    let algorithm = field(&["payloadHash", "algorithm"]);
+    if algorithm.and_then(Value::as_str) != Some("sha256") {
+        return Err(mismatch(
+            "spec.content.payloadHash.algorithm",
+            "sha256",
+            algorithm,
+        ));
+    }
+    let value = field(&["payloadHash", "value"]);
+    let want = hex::encode(sha256(&envelope.payload));
+    if value.and_then(Value::as_str) != Some(want.as_str()) {
+        return Err(mismatch("spec.content.payloadHash.value", want, value));
+    }
+    let algorithm = field(&["hash", "algorithm"]);
+    if algorithm.and_then(Value::as_str) != Some("sha256") {
+        return Err(mismatch("spec.content.hash.algorithm", "sha256", algorithm));
+    }
+    let value = field(&["hash", "value"]);
+    let well_formed = value
+        .and_then(Value::as_str)
+        .is_some_and(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()));
+    if !well_formed {
+        return Err(mismatch(
+            "spec.content.hash.value",
+            "a SHA-256 digest of the envelope, 64 hex digits",
+            value,
+        ));
+    }
+    let payload_type = field(&["envelope", "payloadType"]);
+    if payload_type.and_then(Value::as_str) != Some(envelope.payload_type.as_str()) {
+        return Err(mismatch(
+            "spec.content.envelope.payloadType",
+            envelope.payload_type.clone(),
+            payload_type,
+        ));
+    }
+    if let Some(payload) = field(&["envelope", "payload"])
+        && double_b64(Some(payload)).as_deref() != Some(envelope.payload.as_slice())
+    {
+        return Err(mismatch(
+            "spec.content.envelope.payload",
+            "absent, or the bundle's payload (base64 of its base64)",
+            Some(payload),
+        ));
+    }
+    let signatures = field(&["envelope", "signatures"]);
+    let one = signatures
+        .and_then(Value::as_array)
+        .and_then(|a| match a.as_slice() {
+            [one] => Some(one),
+            _ => None,
+        });
+    let ok = one.is_some_and(|s| {
+        double_b64(s.get("sig")).as_deref() == Some(expected.signature)
+            && pem_b64_matches(s.get("publicKey"), expected.signer)
+    });
+    if !ok {
+        return Err(mismatch(
+            "spec.content.envelope.signatures",
+            "one signature by the bundle's signer",
+            signatures,
+        ));
     }
     Ok(())
 }

@@ -1,10 +1,14 @@
 //! The prepared verifier: trusted root material parsed once, then bundles verified against it.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
+use waxseal_bundle::dsse::Envelope;
+use waxseal_bundle::rekor::{InclusionPromise, TransparencyLogEntry};
 use waxseal_bundle::{
-    Bundle, BundleContent, BundleVersion, TimeRange, TrustedRoot, VerificationContent,
+    Bundle, BundleContent, BundleVersion, MessageSignature, Rfc3161SignedTimestamp, TimeRange,
+    TrustedRoot, VerificationContent,
 };
 use waxseal_crypto::{Algorithm, PublicKey, sha256};
 use waxseal_x509::{LeafInfo, parse_leaf, verify_sct};
@@ -24,6 +28,10 @@ pub const VERIFIED_TIME_THRESHOLD: usize = 1;
 
 /// The in-toto payload type DSSE bundles must carry.
 const IN_TOTO: &str = "application/vnd.in-toto+json";
+/// Fulcio's OIDC issuer extension (raw bytes), `oid-info.md`.
+const OID_ISSUER_V1: &str = "1.3.6.1.4.1.57264.1.1";
+/// Fulcio's OIDC issuer extension (DER UTF8String), `oid-info.md`.
+const OID_ISSUER_V2: &str = "1.3.6.1.4.1.57264.1.8";
 /// `id-kp-codeSigning`.
 const CODE_SIGNING: &str = "1.3.6.1.5.5.7.3.3";
 
@@ -47,6 +55,8 @@ struct CaChain {
     /// SHA-256 of the first certificate's SPKI (RFC 6962 `issuer_key_hash`).
     issuer_key_hash: [u8; 32],
     valid_for: Option<TimeRange>,
+    /// The root's `uri` for this CA (may be empty).
+    uri: String,
 }
 
 impl CaChain {
@@ -174,29 +184,39 @@ impl Verifier {
     }
 
     /// Verifies `bundle` over `artifact` for `policy`, failing closed, with the checks of
-    /// sigstore-python 4.5 (`Verifier.verify_artifact` / `verify_dsse`), in this order:
+    /// sigstore-python 4.5 (`Verifier.verify_artifact` / `verify_dsse`), one stage per step, in
+    /// this order:
     ///
-    /// 1. Bundle shape: exactly one log entry of a supported kind, with an inclusion proof and
-    ///    checkpoint; an inclusion promise for v0.1; at most 32 distinct RFC 3161 timestamps;
-    ///    signer material of the policy's kind.
-    /// 2. Verified times: each RFC 3161 timestamp that verifies under a trusted TSA (chain and
-    ///    `validFor` at its genTime) — tokens that verify under no TSA are skipped, as in
-    ///    sigstore-python, and counted in [`VerifiedBundle::unverified_timestamps`] — and the
-    ///    integrated time of a Rekor v1 entry with an inclusion promise (the SET is checked in
+    /// 1. Bundle shape ([`BundleError`]): exactly one log entry of a supported kind
+    ///    (`hashedrekord` 0.0.1/0.0.2, `dsse` 0.0.1/0.0.2, `intoto` 0.0.2), with an inclusion
+    ///    proof and checkpoint — for every bundle version, v0.1 included: like sigstore-python
+    ///    4.5, a v0.1 bundle with only an inclusion promise (SET) and no inclusion proof is
+    ///    refused ([`BundleError::MissingInclusionProof`]; sigstore-python's `plumbing
+    ///    fix-bundle` fetches the proof) —; an inclusion promise for v0.1; at most 32 distinct
+    ///    RFC 3161 timestamps; signer material of the policy's kind.
+    /// 2. Verified times ([`TimeError`]): each RFC 3161 timestamp that verifies under a trusted
+    ///    TSA (chain and `validFor` at its genTime) — tokens that verify under no TSA are
+    ///    skipped, as in sigstore-python, and counted in
+    ///    [`VerifiedBundle::unverified_timestamps`] — and the integrated time of a Rekor v1
+    ///    entry (0.0.1 kinds, `intoto` 0.0.2) with an inclusion promise (the SET is checked in
     ///    step 5). At least [`VERIFIED_TIME_THRESHOLD`] is required. A bundle with timestamps
     ///    and a root without TSAs is refused.
-    /// 3. Certificate (identity policies): the leaf chains to a trusted CA valid at every
-    ///    verified time; every embedded SCT (at least one) verifies under a CT log key of the
-    ///    root valid at the SCT time; no unknown critical extension; not a CA; KeyUsage
-    ///    digitalSignature; ExtendedKeyUsage codeSigning.
-    /// 4. Policy: a SAN (email, URI or username) and the OIDC issuer (`.8`, else `.1`) match.
-    /// 5. Log entry: its log is in the root; the inclusion proof leads to the proof's root,
-    ///    which the checkpoint signed by the log key states for the same size; the SET, when
-    ///    present, verifies under the log key (valid at the integrated time).
-    /// 6. Every verified time is inside the leaf's validity.
-    /// 7. The signature: over the artifact digest (`messageDigest` must match it), or over the
-    ///    DSSE PAE with an in-toto payload whose subjects include the artifact's SHA-256.
-    /// 8. The entry body names exactly this signature, signer and digest (CVE-2022-36056).
+    /// 3. Certificate (identity policies, [`CertificateError`]): the leaf chains to a trusted
+    ///    CA valid at every verified time; every embedded SCT (at least one) verifies under a
+    ///    CT log key of the root valid at the SCT time; no unknown critical extension; not a CA;
+    ///    KeyUsage digitalSignature; ExtendedKeyUsage codeSigning.
+    /// 4. Identity policy ([`PolicyError`]): a SAN (email, URI or username) and the OIDC issuer
+    ///    (`.8`, else `.1`) match.
+    /// 5. Log entry ([`TlogError`]): its log is in the root; the inclusion proof leads to the
+    ///    proof's root, which the checkpoint signed by the log key states for the same size;
+    ///    the SET, when present, verifies under the log key (valid at the integrated time).
+    /// 6. Validity ([`CertificateError::Expired`]): every verified time is inside the leaf's
+    ///    validity.
+    /// 7. The signature ([`SignatureError`]): over the artifact digest (`messageDigest` must
+    ///    match it), or over the DSSE PAE with an in-toto payload whose subjects include the
+    ///    artifact's SHA-256.
+    /// 8. Body consistency ([`TlogError::BodyMismatch`]): the entry body names exactly this
+    ///    signature, signer and digest (CVE-2022-36056).
     ///
     /// # Errors
     ///
@@ -207,119 +227,30 @@ impl Verifier {
         artifact: Artifact<'_>,
         policy: &Policy,
     ) -> Result<VerifiedBundle, Error> {
-        // 1. Shape.
-        let version = bundle.version().ok_or_else(|| BundleError::Invalid {
-            reason: format!("unsupported media type {:?}", bundle.media_type),
-        })?;
-        let material = &bundle.verification_material;
-        let entry = match material.tlog_entries.as_slice() {
-            [entry] => entry,
-            entries => {
-                return Err(BundleError::TlogEntryCount {
-                    count: entries.len(),
-                }
-                .into());
-            }
+        let shape = check_shape(bundle, policy)?;
+        let times = self.verified_times(&shape)?;
+        let leaf = match shape.leaf_der {
+            Some(der) => Some(self.check_certificate(der, &times.times)?),
+            None => None,
         };
-        let kind = entry.kind_version.kind.as_str();
-        let kind_version = entry.kind_version.version.as_str();
-        if !matches!(kind, "hashedrekord" | "dsse") || !matches!(kind_version, "0.0.1" | "0.0.2") {
-            return Err(BundleError::UnsupportedEntryKind {
-                kind: kind.to_owned(),
-                version: kind_version.to_owned(),
-            }
-            .into());
-        }
-        match &entry.inclusion_proof {
-            None => {
-                return Err(BundleError::MissingInclusionProof {
-                    index: 0,
-                    missing: "inclusion proof",
-                }
-                .into());
-            }
-            Some(proof)
-                if proof
-                    .checkpoint
-                    .as_ref()
-                    .is_none_or(|c| c.envelope.is_empty()) =>
-            {
-                return Err(BundleError::MissingInclusionProof {
-                    index: 0,
-                    missing: "checkpoint",
-                }
-                .into());
-            }
-            Some(_) => {}
-        }
-        if version == BundleVersion::V0_1 && entry.inclusion_promise.is_none() {
-            return Err(BundleError::MissingInclusionPromise.into());
-        }
-        let signature: &[u8] = match &bundle.content {
-            BundleContent::MessageSignature(m) => &m.signature,
-            BundleContent::DsseEnvelope(envelope) => match envelope.signatures.as_slice() {
-                [one] => &one.sig,
-                other => {
-                    return Err(BundleError::DsseSignatureCount { count: other.len() }.into());
-                }
-            },
-            _ => {
-                return Err(BundleError::Invalid {
-                    reason: "unsupported bundle content".to_owned(),
-                }
-                .into());
-            }
-        };
-        let tokens: &[waxseal_bundle::Rfc3161SignedTimestamp] = material
-            .timestamp_verification_data
-            .as_ref()
-            .map(|t| t.rfc3161_timestamps.as_slice())
-            .unwrap_or_default();
-        if tokens.len() > MAX_TIMESTAMPS {
-            return Err(BundleError::TooManyTimestamps {
-                count: tokens.len(),
-                max: MAX_TIMESTAMPS,
-            }
-            .into());
-        }
-        for (second, token) in tokens.iter().enumerate() {
-            if let Some(first) = tokens[..second].iter().position(|t| t == token) {
-                return Err(BundleError::DuplicateTimestamp { first, second }.into());
-            }
-        }
-        let leaf_der: Option<&[u8]> = match (policy, &material.content) {
-            (Policy::Identity(_), VerificationContent::Certificate(c)) => Some(&c.raw_bytes),
-            (Policy::Identity(_), VerificationContent::X509CertificateChain(chain)) => {
-                match chain.certificates.first() {
-                    Some(c) => Some(&c.raw_bytes),
-                    None => return Err(BundleError::NoCertificate.into()),
-                }
-            }
-            (Policy::Identity(_), _) => {
-                return Err(BundleError::MaterialMismatch {
-                    found: "a public key hint",
-                    expected: "a signing certificate",
-                }
-                .into());
-            }
-            (Policy::PublicKey(_), VerificationContent::PublicKey(_)) => None,
-            (Policy::PublicKey(_), _) => {
-                return Err(BundleError::MaterialMismatch {
-                    found: "a certificate",
-                    expected: "a public key hint (the policy names a key)",
-                }
-                .into());
-            }
-        };
+        let signer = check_policy(policy, leaf.as_ref())?;
+        self.check_log_entry(shape.entry, times.integrated)?;
+        check_validity(leaf.as_ref(), &times.times)?;
+        let signed = check_signature(&shape, &signer.key, artifact)?;
+        check_body_consistency(&shape, leaf.as_ref(), &signer.key, &signed)?;
+        Ok(VerifiedBundle::new(shape, times, leaf, signer, signed))
+    }
 
-        // 2. Verified times.
+    /// Stage 2: the RFC 3161 times that verify, and the integrated time a SET will bind.
+    fn verified_times<'a>(&self, shape: &Shape<'a>) -> Result<Times<'a>, Error> {
+        let tokens = shape.tokens;
         if !tokens.is_empty() && self.tsas.is_empty() {
             return Err(TimeError::NoTimestampAuthority.into());
         }
         let mut times = Vec::with_capacity(tokens.len() + 1);
         let mut last_tsa_error = String::new();
         for token in tokens {
-            match self.verify_token(&token.signed_timestamp, signature) {
+            match self.verify_token(&token.signed_timestamp, shape.signature) {
                 Ok(time) => times.push(VerifiedTime {
                     source: TimeSource::TimestampAuthority,
                     time: Time(time),
@@ -327,20 +258,21 @@ impl Verifier {
                 Err(reason) => last_tsa_error = reason,
             }
         }
-        let unverified_timestamps = tokens.len() - times.len();
+        let verified_timestamps = times.len();
+        let entry = shape.entry;
         let integrated = match (entry.integrated_time, &entry.inclusion_promise) {
             (Some(t), Some(promise)) if t != 0 => {
-                if kind_version != "0.0.1" {
+                let kind = &entry.kind_version;
+                if !is_rekor_v1_kind(&kind.kind, &kind.version) {
                     return Err(TimeError::IntegratedTimeUnsupported {
-                        kind: kind.to_owned(),
-                        version: kind_version.to_owned(),
+                        kind: kind.kind.clone(),
+                        version: kind.version.clone(),
                     }
                     .into());
                 }
-                let time = unix_time(t);
                 times.push(VerifiedTime {
                     source: TimeSource::TransparencyLog,
-                    time: Time(time),
+                    time: Time(unix_time(t)),
                 });
                 Some((t, promise))
             }
@@ -359,19 +291,20 @@ impl Verifier {
             }
             .into());
         }
+        Ok(Times {
+            times,
+            verified_timestamps,
+            unverified_timestamps: tokens.len() - verified_timestamps,
+            integrated,
+        })
+    }
 
-        // 3. Certificate, and 4. policy.
-        let (signer_key, leaf_facts) = match (policy, leaf_der) {
-            (Policy::Identity(identity), Some(der)) => {
-                let (leaf, validity) = self.check_certificate(der, &times)?;
-                let (san, issuer) = check_identity(&leaf, identity)?;
-                (leaf.public_key.clone(), Some((san, issuer, validity, der)))
-            }
-            (Policy::PublicKey(key), _) => (key.clone(), None),
-            (Policy::Identity(_), None) => return Err(BundleError::NoCertificate.into()),
-        };
-
-        // 5. Log entry.
+    /// Stage 5: the entry's log, its inclusion proof and checkpoint, and the SET.
+    fn check_log_entry(
+        &self,
+        entry: &TransparencyLogEntry,
+        integrated: Option<(i64, &InclusionPromise)>,
+    ) -> Result<(), Error> {
         let log = self
             .tlogs
             .iter()
@@ -398,110 +331,7 @@ impl Verifier {
                     })?;
             tlog::check_set(entry, &log_id, t, &promise.signed_entry_timestamp, &log.key)?;
         }
-
-        // 6. Times inside the leaf's validity.
-        if let Some((_, _, (not_before, not_after), _)) = &leaf_facts {
-            for t in &times {
-                if !(*not_before <= t.time.0 && t.time.0 <= *not_after) {
-                    return Err(CertificateError::Expired {
-                        time_source: t.source,
-                        time: t.time,
-                        not_before: Time(*not_before),
-                        not_after: Time(*not_after),
-                    }
-                    .into());
-                }
-            }
-        }
-
-        // 7. Signature.
-        let digest = artifact.sha256();
-        let (hashedrekord_digest, dsse_payload_hash) = match &bundle.content {
-            BundleContent::MessageSignature(m) => {
-                if let Some(declared) = &m.message_digest
-                    && (declared.algorithm != "SHA2_256" || declared.digest != digest)
-                {
-                    return Err(SignatureError::DigestMismatch {
-                        algorithm: declared.algorithm.clone(),
-                        declared: hex::encode(&declared.digest),
-                        actual: hex::encode(digest),
-                    }
-                    .into());
-                }
-                let result = match (signer_key.algorithm(), artifact.bytes()) {
-                    (Algorithm::Ed25519, Some(bytes)) => signer_key.verify(bytes, signature),
-                    (Algorithm::Ed25519, None) => {
-                        return Err(InputError::NeedsArtifactBytes {
-                            what: "Ed25519 signature",
-                        }
-                        .into());
-                    }
-                    _ => signer_key.verify_prehashed(&digest, signature),
-                };
-                result.map_err(|_| SignatureError::Invalid {
-                    what: "message signature",
-                    key: signer_key.key_details(),
-                    digest: hex::encode(digest),
-                })?;
-                (digest, None)
-            }
-            BundleContent::DsseEnvelope(envelope) => {
-                if envelope.payload_type != IN_TOTO {
-                    return Err(SignatureError::PayloadType {
-                        actual: envelope.payload_type.clone(),
-                    }
-                    .into());
-                }
-                let pae = envelope.pae();
-                signer_key
-                    .verify(&pae, signature)
-                    .map_err(|_| SignatureError::Invalid {
-                        what: "DSSE signature",
-                        key: signer_key.key_details(),
-                        digest: hex::encode(digest),
-                    })?;
-                check_subject(&envelope.payload, &digest)?;
-                (sha256(&pae), Some(sha256(&envelope.payload)))
-            }
-            _ => {
-                return Err(BundleError::Invalid {
-                    reason: "unsupported bundle content".to_owned(),
-                }
-                .into());
-            }
-        };
-
-        // 8. Body consistency.
-        let signer = match &leaf_facts {
-            Some((_, _, _, der)) => Signer::Certificate(der),
-            None => Signer::Key(&signer_key),
-        };
-        tlog::check_body(
-            entry,
-            &Expected {
-                signer,
-                signature,
-                hashedrekord_digest,
-                dsse_payload_hash,
-            },
-            signer_key.key_details(),
-        )?;
-
-        let (identity, issuer, validity) = match leaf_facts {
-            Some((san, issuer, validity, _)) => (Some(san), Some(issuer), Some(validity)),
-            None => (None, None, None),
-        };
-        Ok(VerifiedBundle {
-            identity,
-            issuer,
-            certificate_validity: validity.map(|(a, b)| (Time(a), Time(b))),
-            times,
-            unverified_timestamps,
-            log_index: entry.log_index,
-            log_id: entry.log_id.key_id.clone(),
-            integrated_time: integrated.map(|(t, _)| t),
-            artifact_sha256: digest,
-        })
+        Ok(())
     }
 
     /// Verifies one RFC 3161 token over `signature` under any trusted TSA, returning genTime.
@@ -527,12 +357,12 @@ impl Verifier {
         Err(reason)
     }
 
-    /// Step 3: chain, SCTs, profile. Returns the parsed leaf and its validity.
-    fn check_certificate(
+    /// Stage 3: chain, SCTs, profile. Returns the parsed leaf, its validity and its CA.
+    fn check_certificate<'a>(
         &self,
-        der: &[u8],
+        der: &'a [u8],
         times: &[VerifiedTime],
-    ) -> Result<(LeafInfo, (SystemTime, SystemTime)), Error> {
+    ) -> Result<CheckedLeaf<'a>, Error> {
         let malformed = |reason: String| CertificateError::Malformed { reason };
         let cert = Cert::parse(der).map_err(malformed)?;
         let leaf = parse_leaf(der).map_err(|e| malformed(e.to_string()))?;
@@ -628,8 +458,12 @@ impl Verifier {
             }
             .into());
         }
-        let validity = (cert.not_before, cert.not_after);
-        Ok((leaf, validity))
+        Ok(CheckedLeaf {
+            info: leaf,
+            der,
+            validity: (cert.not_before, cert.not_after),
+            ca_uri: Some(issuer.uri.clone()).filter(|u| !u.is_empty()),
+        })
     }
 }
 
@@ -686,10 +520,337 @@ fn ca_chain(ca: &waxseal_bundle::CertificateAuthority, i: usize) -> Result<CaCha
         issuer_key: keys.swap_remove(0),
         certs,
         valid_for: ca.valid_for.clone(),
+        uri: ca.uri.clone(),
     })
 }
 
-/// Step 4.
+/// Stage 1's result: the bundle's parts in the shapes later stages need.
+struct Shape<'a> {
+    entry: &'a TransparencyLogEntry,
+    /// The message signature, or the DSSE envelope's one signature.
+    signature: &'a [u8],
+    content: Content<'a>,
+    tokens: &'a [Rfc3161SignedTimestamp],
+    /// The leaf certificate, DER (identity policies only).
+    leaf_der: Option<&'a [u8]>,
+}
+
+/// What was signed.
+enum Content<'a> {
+    Message(&'a MessageSignature),
+    Dsse(&'a Envelope),
+}
+
+/// Stage 2's result.
+struct Times<'a> {
+    times: Vec<VerifiedTime>,
+    verified_timestamps: usize,
+    unverified_timestamps: usize,
+    /// The integrated time and the promise (SET) that must bind it in stage 5.
+    integrated: Option<(i64, &'a InclusionPromise)>,
+}
+
+/// Stage 3's result: a leaf that chains to a trusted CA.
+struct CheckedLeaf<'a> {
+    info: LeafInfo,
+    der: &'a [u8],
+    validity: (SystemTime, SystemTime),
+    /// The `uri` of the CA that issued it (`None` when the root gives none).
+    ca_uri: Option<String>,
+}
+
+/// Stage 4's result: the key that must have signed, and the identity that matched.
+struct CheckedSigner {
+    key: PublicKey,
+    /// The matched SAN and the issuer (identity policies only).
+    identity: Option<(String, String)>,
+}
+
+/// Stage 7's result: the digests the log entry body must name.
+struct CheckedSignature {
+    artifact_sha256: [u8; 32],
+    /// The digest a `hashedrekord` entry signs: the artifact's, or the DSSE PAE's.
+    hashedrekord_digest: [u8; 32],
+    /// SHA-256 of the DSSE payload.
+    dsse_payload_hash: Option<[u8; 32]>,
+}
+
+/// The log entry kinds verification supports.
+fn is_supported_kind(kind: &str, version: &str) -> bool {
+    matches!(
+        (kind, version),
+        ("hashedrekord" | "dsse", "0.0.1" | "0.0.2") | ("intoto", "0.0.2")
+    )
+}
+
+/// Kinds that Rekor v1 logs (which have integrated times): the 0.0.1 kinds and `intoto` 0.0.2.
+fn is_rekor_v1_kind(kind: &str, version: &str) -> bool {
+    version == "0.0.1" || (kind == "intoto" && version == "0.0.2")
+}
+
+/// Stage 1: the bundle has what verification needs, and the signer material the policy's kind
+/// needs.
+fn check_shape<'a>(bundle: &'a Bundle, policy: &Policy) -> Result<Shape<'a>, Error> {
+    let version = bundle.version().ok_or_else(|| BundleError::Invalid {
+        reason: format!("unsupported media type {:?}", bundle.media_type),
+    })?;
+    let material = &bundle.verification_material;
+    let entry = match material.tlog_entries.as_slice() {
+        [entry] => entry,
+        entries => {
+            return Err(BundleError::TlogEntryCount {
+                count: entries.len(),
+            }
+            .into());
+        }
+    };
+    let kind = entry.kind_version.kind.as_str();
+    let kind_version = entry.kind_version.version.as_str();
+    if !is_supported_kind(kind, kind_version) {
+        return Err(BundleError::UnsupportedEntryKind {
+            kind: kind.to_owned(),
+            version: kind_version.to_owned(),
+        }
+        .into());
+    }
+    // sigstore-python 4.5 (`TransparencyLogEntry._validate`) requires the proof and its
+    // checkpoint for every bundle version, v0.1 included: a SET alone is not enough.
+    match &entry.inclusion_proof {
+        None => {
+            return Err(BundleError::MissingInclusionProof {
+                index: 0,
+                missing: "inclusion proof",
+            }
+            .into());
+        }
+        Some(proof)
+            if proof
+                .checkpoint
+                .as_ref()
+                .is_none_or(|c| c.envelope.is_empty()) =>
+        {
+            return Err(BundleError::MissingInclusionProof {
+                index: 0,
+                missing: "checkpoint",
+            }
+            .into());
+        }
+        Some(_) => {}
+    }
+    if version == BundleVersion::V0_1 && entry.inclusion_promise.is_none() {
+        return Err(BundleError::MissingInclusionPromise.into());
+    }
+    let (signature, content): (&[u8], _) = match &bundle.content {
+        BundleContent::MessageSignature(m) => (&m.signature, Content::Message(m)),
+        BundleContent::DsseEnvelope(envelope) => match envelope.signatures.as_slice() {
+            [one] => (&one.sig, Content::Dsse(envelope)),
+            other => {
+                return Err(BundleError::DsseSignatureCount { count: other.len() }.into());
+            }
+        },
+        _ => {
+            return Err(BundleError::Invalid {
+                reason: "unsupported bundle content".to_owned(),
+            }
+            .into());
+        }
+    };
+    let tokens: &[Rfc3161SignedTimestamp] = material
+        .timestamp_verification_data
+        .as_ref()
+        .map(|t| t.rfc3161_timestamps.as_slice())
+        .unwrap_or_default();
+    if tokens.len() > MAX_TIMESTAMPS {
+        return Err(BundleError::TooManyTimestamps {
+            count: tokens.len(),
+            max: MAX_TIMESTAMPS,
+        }
+        .into());
+    }
+    for (second, token) in tokens.iter().enumerate() {
+        if let Some(first) = tokens[..second].iter().position(|t| t == token) {
+            return Err(BundleError::DuplicateTimestamp { first, second }.into());
+        }
+    }
+    let leaf_der: Option<&[u8]> = match (policy, &material.content) {
+        (Policy::Identity(_), VerificationContent::Certificate(c)) => Some(&c.raw_bytes),
+        (Policy::Identity(_), VerificationContent::X509CertificateChain(chain)) => {
+            match chain.certificates.first() {
+                Some(c) => Some(&c.raw_bytes),
+                None => return Err(BundleError::NoCertificate.into()),
+            }
+        }
+        (Policy::Identity(_), _) => {
+            return Err(BundleError::MaterialMismatch {
+                found: "a public key hint",
+                expected: "a signing certificate",
+            }
+            .into());
+        }
+        (Policy::PublicKey(_), VerificationContent::PublicKey(_)) => None,
+        (Policy::PublicKey(_), _) => {
+            return Err(BundleError::MaterialMismatch {
+                found: "a certificate",
+                expected: "a public key hint (the policy names a key)",
+            }
+            .into());
+        }
+    };
+    Ok(Shape {
+        entry,
+        signature,
+        content,
+        tokens,
+        leaf_der,
+    })
+}
+
+/// Stage 4: the identity policy against the checked leaf, or the policy's key.
+fn check_policy(policy: &Policy, leaf: Option<&CheckedLeaf<'_>>) -> Result<CheckedSigner, Error> {
+    match (policy, leaf) {
+        (Policy::Identity(identity), Some(leaf)) => Ok(CheckedSigner {
+            key: leaf.info.public_key.clone(),
+            identity: Some(check_identity(&leaf.info, identity)?),
+        }),
+        (Policy::PublicKey(key), _) => Ok(CheckedSigner {
+            key: key.clone(),
+            identity: None,
+        }),
+        (Policy::Identity(_), None) => Err(BundleError::NoCertificate.into()),
+    }
+}
+
+/// Stage 6: every verified time inside the leaf's validity (inclusive, RFC 5280 §4.1.2.5).
+fn check_validity(leaf: Option<&CheckedLeaf<'_>>, times: &[VerifiedTime]) -> Result<(), Error> {
+    let Some(CheckedLeaf {
+        validity: (not_before, not_after),
+        ..
+    }) = leaf
+    else {
+        return Ok(());
+    };
+    for t in times {
+        if !(*not_before <= t.time.0 && t.time.0 <= *not_after) {
+            return Err(CertificateError::Expired {
+                time_source: t.source,
+                time: t.time,
+                not_before: Time(*not_before),
+                not_after: Time(*not_after),
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Stage 7: the signature over the artifact, or over the DSSE PAE of an in-toto statement
+/// about the artifact.
+fn check_signature(
+    shape: &Shape<'_>,
+    key: &PublicKey,
+    artifact: Artifact<'_>,
+) -> Result<CheckedSignature, Error> {
+    let digest = artifact.sha256();
+    let signature = shape.signature;
+    match shape.content {
+        Content::Message(m) => {
+            if let Some(declared) = &m.message_digest
+                && (declared.algorithm != "SHA2_256" || declared.digest != digest)
+            {
+                return Err(SignatureError::DigestMismatch {
+                    algorithm: declared.algorithm.clone(),
+                    declared: hex::encode(&declared.digest),
+                    actual: hex::encode(digest),
+                }
+                .into());
+            }
+            let result = match (key.algorithm(), artifact.bytes()) {
+                (Algorithm::Ed25519, Some(bytes)) => key.verify(bytes, signature),
+                (Algorithm::Ed25519, None) => {
+                    return Err(InputError::NeedsArtifactBytes {
+                        what: "Ed25519 signature",
+                    }
+                    .into());
+                }
+                _ => key.verify_prehashed(&digest, signature),
+            };
+            result.map_err(|_| SignatureError::Invalid {
+                what: "message signature",
+                key: key.key_details(),
+                digest: hex::encode(digest),
+            })?;
+            Ok(CheckedSignature {
+                artifact_sha256: digest,
+                hashedrekord_digest: digest,
+                dsse_payload_hash: None,
+            })
+        }
+        Content::Dsse(envelope) => {
+            if envelope.payload_type != IN_TOTO {
+                return Err(SignatureError::PayloadType {
+                    actual: envelope.payload_type.clone(),
+                }
+                .into());
+            }
+            let pae = envelope.pae();
+            key.verify(&pae, signature)
+                .map_err(|_| SignatureError::Invalid {
+                    what: "DSSE signature",
+                    key: key.key_details(),
+                    digest: hex::encode(digest),
+                })?;
+            check_subject(&envelope.payload, &digest)?;
+            Ok(CheckedSignature {
+                artifact_sha256: digest,
+                hashedrekord_digest: sha256(&pae),
+                dsse_payload_hash: Some(sha256(&envelope.payload)),
+            })
+        }
+    }
+}
+
+/// Stage 8: the entry body names this signature, signer and digest (CVE-2022-36056).
+fn check_body_consistency(
+    shape: &Shape<'_>,
+    leaf: Option<&CheckedLeaf<'_>>,
+    key: &PublicKey,
+    signed: &CheckedSignature,
+) -> Result<(), Error> {
+    let signer = match leaf {
+        Some(leaf) => Signer::Certificate(leaf.der),
+        None => Signer::Key(key),
+    };
+    let envelope = match shape.content {
+        Content::Dsse(envelope) => Some(envelope),
+        Content::Message(_) => None,
+    };
+    tlog::check_body(
+        shape.entry,
+        &Expected {
+            signer,
+            signature: shape.signature,
+            hashedrekord_digest: signed.hashedrekord_digest,
+            dsse_payload_hash: signed.dsse_payload_hash,
+            envelope,
+        },
+        key.key_details(),
+    )?;
+    Ok(())
+}
+
+/// The leaf's `1.3.6.1.4.1.57264.1.*` extensions, issuer ones (`.1`, `.8`) included.
+fn fulcio_extensions(leaf: &LeafInfo) -> BTreeMap<String, String> {
+    let mut extensions = leaf.sigstore_extensions.clone();
+    if let Some(issuer) = &leaf.issuer_v1 {
+        extensions.insert(OID_ISSUER_V1.to_owned(), issuer.clone());
+    }
+    if let Some(issuer) = &leaf.issuer_v2 {
+        extensions.insert(OID_ISSUER_V2.to_owned(), issuer.clone());
+    }
+    extensions
+}
+
+/// Stage 4's identity check: the OIDC issuer, then a SAN.
 fn check_identity(
     leaf: &LeafInfo,
     identity: &crate::Identity,
@@ -723,7 +884,7 @@ fn check_subject(payload: &[u8], digest: &[u8; 32]) -> Result<(), SignatureError
     #[derive(Deserialize)]
     struct Subject {
         #[serde(default)]
-        digest: std::collections::BTreeMap<String, String>,
+        digest: BTreeMap<String, String>,
     }
     let statement: Statement =
         serde_json::from_slice(payload).map_err(|e| SignatureError::Statement {
@@ -772,21 +933,77 @@ impl VerifiedTime {
     }
 }
 
-/// What a verified bundle proves.
+/// What a verified bundle proves: the facts a caller (an attestation verifier, a policy
+/// engine) may rely on, all from checked material.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedBundle {
     identity: Option<String>,
     issuer: Option<String>,
+    sans: Vec<String>,
+    certificate_extensions: BTreeMap<String, String>,
+    certificate_der: Option<Vec<u8>>,
+    certificate_authority_uri: Option<String>,
     certificate_validity: Option<(Time, Time)>,
+    signer_spki_der: Vec<u8>,
+    signature: Vec<u8>,
+    dsse: Option<(String, Vec<u8>)>,
     times: Vec<VerifiedTime>,
+    rfc3161_timestamps: usize,
     unverified_timestamps: usize,
     log_index: i64,
     log_id: Vec<u8>,
+    tlog_kind: (String, String),
     integrated_time: Option<i64>,
     artifact_sha256: [u8; 32],
 }
 
 impl VerifiedBundle {
+    fn new(
+        shape: Shape<'_>,
+        times: Times<'_>,
+        leaf: Option<CheckedLeaf<'_>>,
+        signer: CheckedSigner,
+        signed: CheckedSignature,
+    ) -> Self {
+        let (identity, issuer) = signer.identity.unzip();
+        let dsse = match shape.content {
+            Content::Dsse(envelope) => {
+                Some((envelope.payload_type.clone(), envelope.payload.clone()))
+            }
+            Content::Message(_) => None,
+        };
+        let entry = shape.entry;
+        Self {
+            identity,
+            issuer,
+            sans: leaf.as_ref().map_or_else(Vec::new, |l| {
+                l.info.san.iter().map(|s| s.value().to_owned()).collect()
+            }),
+            certificate_extensions: leaf
+                .as_ref()
+                .map_or_else(BTreeMap::new, |l| fulcio_extensions(&l.info)),
+            certificate_der: leaf.as_ref().map(|l| l.der.to_vec()),
+            certificate_validity: leaf
+                .as_ref()
+                .map(|l| (Time(l.validity.0), Time(l.validity.1))),
+            certificate_authority_uri: leaf.and_then(|l| l.ca_uri),
+            signer_spki_der: signer.key.spki_der().to_vec(),
+            signature: shape.signature.to_vec(),
+            dsse,
+            times: times.times,
+            rfc3161_timestamps: times.verified_timestamps,
+            unverified_timestamps: times.unverified_timestamps,
+            log_index: entry.log_index,
+            log_id: entry.log_id.key_id.clone(),
+            tlog_kind: (
+                entry.kind_version.kind.clone(),
+                entry.kind_version.version.clone(),
+            ),
+            integrated_time: times.integrated.map(|(t, _)| t),
+            artifact_sha256: signed.artifact_sha256,
+        }
+    }
+
     /// The certificate SAN the policy matched (`None` for key policies).
     pub fn identity(&self) -> Option<&str> {
         self.identity.as_deref()
@@ -797,9 +1014,60 @@ impl VerifiedBundle {
         self.issuer.as_deref()
     }
 
+    /// Every SubjectAltName value of the leaf (email, URI, `1.3.6.1.4.1.57264.1.7` username),
+    /// in certificate order; empty for key policies.
+    pub fn sans(&self) -> &[String] {
+        &self.sans
+    }
+
+    /// The leaf's Fulcio extensions `1.3.6.1.4.1.57264.1.*` (sigstore/fulcio `oid-info.md`):
+    /// dotted OID → value. `.1`–`.6` are their raw bytes as text, the others decoded DER
+    /// UTF8Strings (`.8` issuer, `.9` Build Signer URI, `.12` Source Repository URI, …);
+    /// extensions of unknown numbers that are not UTF8Strings are left out. Empty for key
+    /// policies.
+    pub fn certificate_extensions(&self) -> &BTreeMap<String, String> {
+        &self.certificate_extensions
+    }
+
+    /// The leaf certificate, DER (`None` for key policies).
+    pub fn certificate_der(&self) -> Option<&[u8]> {
+        self.certificate_der.as_deref()
+    }
+
+    /// The trusted root's `certificateAuthorities[].uri` of the CA that issued the leaf (`None`
+    /// for key policies, or when that CA has no URI).
+    pub fn certificate_authority_uri(&self) -> Option<&str> {
+        self.certificate_authority_uri.as_deref()
+    }
+
     /// The leaf's notBefore and notAfter.
     pub fn certificate_validity(&self) -> Option<(Time, Time)> {
         self.certificate_validity
+    }
+
+    /// The public key the signature verified under, DER SubjectPublicKeyInfo: the leaf's key,
+    /// or the policy's.
+    pub fn signer_spki_der(&self) -> &[u8] {
+        &self.signer_spki_der
+    }
+
+    /// The verified signature bytes: the message signature, or the DSSE envelope's signature.
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+
+    /// The verified DSSE payload (the in-toto statement's bytes, whose subjects include the
+    /// artifact); `None` for message-signature bundles.
+    pub fn dsse_payload(&self) -> Option<&[u8]> {
+        self.dsse.as_ref().map(|(_, payload)| payload.as_slice())
+    }
+
+    /// The verified DSSE payload type (`application/vnd.in-toto+json`); `None` for
+    /// message-signature bundles.
+    pub fn dsse_payload_type(&self) -> Option<&str> {
+        self.dsse
+            .as_ref()
+            .map(|(payload_type, _)| payload_type.as_str())
     }
 
     /// The verified times, TSA times first.
@@ -810,6 +1078,11 @@ impl VerifiedBundle {
     /// The earliest verified time: when the signature existed at the latest.
     pub fn signed_time(&self) -> Option<Time> {
         self.times.iter().map(|t| t.time).min()
+    }
+
+    /// RFC 3161 timestamps that verified under a trusted TSA (each is one of [`Self::times`]).
+    pub fn rfc3161_timestamps(&self) -> usize {
+        self.rfc3161_timestamps
     }
 
     /// RFC 3161 timestamps that verified under no trusted TSA and were skipped (as
@@ -826,6 +1099,11 @@ impl VerifiedBundle {
     /// The log's ID.
     pub fn log_id(&self) -> &[u8] {
         &self.log_id
+    }
+
+    /// The verified log entry's kind and version (`("dsse", "0.0.1")`, `("intoto", "0.0.2")`).
+    pub fn tlog_kind(&self) -> (&str, &str) {
+        (&self.tlog_kind.0, &self.tlog_kind.1)
     }
 
     /// The Rekor v1 integrated time, when a verified SET binds it.

@@ -1,11 +1,16 @@
 //! Integration tests for waxseal-verify, one binary (STYLE.md, test rule 7).
 //!
+//! - `attestations`: the real SLSA attestation bundles of shared/vectors/attestations verify
+//!   and report their facts; bare envelopes and Rekor v1 entries made into bundles verify too.
+//! - `intoto`: Rekor `intoto` 0.0.2 entries, built with in-test keys, and their tamperings.
 //! - `manifest`: every case of shared/vectors/sigstore/manifest.json verifies or fails exactly
 //!   as sigstore-python 4.5.1 did, and the embedded production root is the shared copy.
 //! - `stages`: one real bundle tampered stage by stage, each failure in its own stage.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod attestations;
+mod intoto;
 mod manifest;
 mod stages;
 mod support;

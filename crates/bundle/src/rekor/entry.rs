@@ -77,7 +77,7 @@ impl TransparencyLogEntry {
     ///
     /// [`Error::InvalidJson`] if it is not JSON of this shape.
     pub fn from_json(json: &[u8]) -> Result<Self, Error> {
-        serde_json::from_slice(json).map_err(|e| Error::json(&e))
+        protojson::from_slice(json)
     }
 }
 
@@ -249,7 +249,7 @@ impl LogEntry {
     ///
     /// [`Error::InvalidJson`] if it is not JSON of this shape.
     pub fn from_json(json: &[u8]) -> Result<Self, Error> {
-        serde_json::from_slice(json).map_err(|e| Error::json(&e))
+        protojson::from_slice(json)
     }
 }
 
