@@ -309,4 +309,68 @@ describe('sigstore-js 4.1.1 against waxseal', () => {
     assert.equal(bundle.dsseEnvelope?.payloadType, IN_TOTO);
     assertJsVerifies(instance, bundle, undefined);
   });
+  // The attestation commands: a sigstore-js attestation passes `waxseal verify-attestation` and
+  // a ClusterImagePolicy with a Rego condition on its predicate (and fails one that forbids its
+  // builder); a `waxseal attest` bundle verifies with sigstore-js.
+  test('sigstore-js attestations pass waxseal verify-attestation and a Rego policy (rekor-v1)', async () => {
+    const data = randomBytes(4096);
+    const file = instance.file('js-provenance.tar.gz', data);
+    const statement = Buffer.from(JSON.stringify(inToto('js-provenance.tar.gz', data)));
+    const bundle = await jsSign(instance, 'rekor-v1', 'dsseEnvelope', statement, IN_TOTO);
+    const bundlePath = instance.file('js-provenance.sigstore.json', JSON.stringify(bundle));
+    const trust = ['--trust-config', instance.trustConfigPath('rekor-v1')];
+    let result = waxseal(
+      'verify-attestation', file, '--bundle', bundlePath, '--type', 'slsaprovenance1',
+      '--certificate-identity', EMAIL, '--certificate-oidc-issuer', instance.issuer, ...trust,
+    );
+    assert.equal(result.status, 0, `waxseal verify-attestation failed:\n${output(result)}`);
+    const policy = (builder) => instance.file(`builder-${builder.length}.yaml`, [
+      'apiVersion: policy.sigstore.dev/v1beta1',
+      'kind: ClusterImagePolicy',
+      'metadata: {name: trusted-builder}',
+      'spec:',
+      '  images: [{glob: "**"}]',
+      '  authorities:',
+      '  - name: alice',
+      '    keyless:',
+      `      identities: [{issuer: "${instance.issuer}", subject: "${EMAIL}"}]`,
+      '    attestations:',
+      '    - name: provenance',
+      '      predicateType: https://slsa.dev/provenance/v1',
+      '      policy:',
+      '        type: rego',
+      '        data: |',
+      '          package sigstore',
+      '          default isCompliant = false',
+      `          isCompliant { input.predicate.runDetails.builder.id == "${builder}" }`,
+      '',
+    ].join('\n'));
+    result = waxseal('policy', 'check', '--policy', policy('https://example.com/builder'), file,
+      '--bundle', bundlePath, ...trust);
+    assert.equal(result.status, 0, `the builder policy denied:\n${output(result)}`);
+    result = waxseal('policy', 'check', '--policy', policy('https://example.com/other-builder'), file,
+      '--bundle', bundlePath, ...trust);
+    assert.equal(result.status, 1, `a policy for another builder allowed:\n${output(result)}`);
+    assert.match(result.stderr, /trusted-builder/);
+  });
+
+  test('sigstore-js verifies a waxseal attest bundle (rekor-v1)', () => {
+    const data = randomBytes(4096);
+    const file = instance.file('wax-sbom.tar.gz', data);
+    const sbom = instance.file('wax-sbom.cdx.json', JSON.stringify({
+      bomFormat: 'CycloneDX', specVersion: '1.5', version: 1,
+      components: [{ type: 'library', name: 'left-pad', version: '1.3.0' }],
+    }));
+    const bundlePath = `${file}.intoto.sigstore.json`;
+    const result = waxseal(
+      'attest', file, '--predicate', sbom, '--type', 'cyclonedx', '--identity-token', instance.token(),
+      '--trust-config', instance.trustConfigPath('rekor-v1'), '--bundle', bundlePath,
+    );
+    assert.equal(result.status, 0, `waxseal attest failed:\n${output(result)}`);
+    const bundle = JSON.parse(readFileSync(bundlePath, 'utf8'));
+    const payload = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64'));
+    assert.equal(payload.predicateType, 'https://cyclonedx.org/bom');
+    assert.equal(payload.subject[0].digest.sha256, createHash('sha256').update(data).digest('hex'));
+    assertJsVerifies(instance, bundle, undefined);
+  });
 });

@@ -452,7 +452,7 @@ struct VerifyReport {
 }
 
 /// Calls `f` on one thread for `seconds`; returns calls per second. `f` must succeed.
-fn rate(seconds: f64, mut f: impl FnMut() -> bool) -> Result<f64> {
+pub(crate) fn rate(seconds: f64, mut f: impl FnMut() -> bool) -> Result<f64> {
     let limit = Duration::from_secs_f64(seconds);
     let start = Instant::now();
     let mut n = 0u64;

@@ -25,9 +25,20 @@ pub(crate) struct SignArgs {
     /// Where to write the bundle (default: FILE.sigstore.json).
     #[arg(long)]
     bundle: Option<PathBuf>,
+    /// FILE is an in-toto statement: sign it as a DSSE envelope.
+    #[arg(long)]
+    in_toto: bool,
+    #[command(flatten)]
+    signing: SigningArgs,
+}
+
+/// How to sign: the instance, and a keyless identity or a managed key (shared by `sign` and
+/// `attest`).
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct SigningArgs {
     /// The OIDC identity token (JWT).
     #[arg(long, env = "SIGSTORE_ID_TOKEN", hide_env_values = true)]
-    identity_token: Option<String>,
+    pub(crate) identity_token: Option<String>,
     /// A ClientTrustConfig JSON file naming the instance.
     #[arg(long, conflicts_with = "instance")]
     trust_config: Option<PathBuf>,
@@ -35,12 +46,10 @@ pub(crate) struct SignArgs {
     #[arg(long, env = "WAXSEAL_INSTANCE", default_value = DEFAULT_INSTANCE)]
     instance: String,
     /// Sign with this managed key (from `waxseal generate-key-pair`; passphrase from
-    /// WAXSEAL_PASSWORD or a prompt) instead of a keyless certificate.
-    #[arg(long, conflicts_with_all = ["identity_token", "client_id"])]
-    key: Option<PathBuf>,
-    /// FILE is an in-toto statement: sign it as a DSSE envelope.
-    #[arg(long)]
-    in_toto: bool,
+    /// WAXSEAL_PASSWORD or a prompt) instead of a keyless certificate (no identity token is
+    /// then sent anywhere).
+    #[arg(long, conflicts_with_all = ["client_id"])]
+    pub(crate) key: Option<PathBuf>,
     /// A service account of the instance's OIDC issuer (client-credentials grant), used when
     /// no identity token is given.
     #[arg(long, env = "WAXSEAL_CLIENT_ID", requires = "client_secret")]
@@ -109,7 +118,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// Writes the bundle and reports it.
-fn write_bundle(path: &Path, signed: &SignedBundle) -> Result<()> {
+pub(crate) fn write_bundle(path: &Path, signed: &SignedBundle) -> Result<()> {
     std::fs::write(path, signed.bundle.to_json_pretty())
         .with_context(|| format!("couldn't write the bundle to {}", path.display()))
 }
@@ -124,12 +133,36 @@ pub(crate) fn run(args: &SignArgs) -> Result<()> {
         };
         PathBuf::from(format!("{name}.sigstore.json"))
     });
+    let signed = sign_content(&args.signing, &content)?;
+    write_bundle(&output, &signed)?;
+    report(&signed, &output);
+    Ok(())
+}
+
+/// Prints who signed, where it was logged and where the bundle went.
+pub(crate) fn report(signed: &SignedBundle, output: &Path) {
+    match &signed.identity {
+        Some(identity) => println!(
+            "waxseal: signed as {identity}; log index {}; bundle written to {}",
+            signed.log_index,
+            output.display()
+        ),
+        None => println!(
+            "waxseal: signed with the key; log index {}; bundle written to {}",
+            signed.log_index,
+            output.display()
+        ),
+    }
+}
+
+/// Signs `content` on the instance `args` names, keyless or with the managed key.
+pub(crate) fn sign_content(args: &SigningArgs, content: &Content) -> Result<SignedBundle> {
     let key = match &args.key {
         Some(path) => Some(load_key(path)?),
         None => None,
     };
     let runtime = runtime()?;
-    let signed = runtime.block_on(async {
+    runtime.block_on(async {
         let client = Client::new()?;
         let trust = match &args.trust_config {
             Some(path) => ClientTrustConfig::from_json(&read_json(path)?)
@@ -144,22 +177,8 @@ pub(crate) fn run(args: &SignArgs) -> Result<()> {
             Some(key) => Credential::Key(key),
             None => Credential::IdentityToken(identity_token(&client, &instance, args).await?),
         };
-        anyhow::Ok(client.sign(&instance, &credential, &content).await?)
-    })?;
-    write_bundle(&output, &signed)?;
-    match &signed.identity {
-        Some(identity) => println!(
-            "waxseal: signed as {identity}; log index {}; bundle written to {}",
-            signed.log_index,
-            output.display()
-        ),
-        None => println!(
-            "waxseal: signed with the key; log index {}; bundle written to {}",
-            signed.log_index,
-            output.display()
-        ),
-    }
-    Ok(())
+        anyhow::Ok(client.sign(&instance, &credential, content).await?)
+    })
 }
 
 /// The token: given (flag or SIGSTORE_ID_TOKEN), else client credentials at the instance's
@@ -167,15 +186,19 @@ pub(crate) fn run(args: &SignArgs) -> Result<()> {
 async fn identity_token(
     client: &Client,
     instance: &Instance,
-    args: &SignArgs,
+    args: &SigningArgs,
 ) -> Result<IdentityToken> {
     if let Some(token) = &args.identity_token {
         return Ok(IdentityToken::parse(token)?);
     }
+    if let Some(token) = github_actions_token(client).await? {
+        return Ok(token);
+    }
     let (Some(id), Some(secret)) = (&args.client_id, &args.client_secret) else {
         bail!(
             "no identity token: pass --identity-token (or set SIGSTORE_ID_TOKEN), \
-             --client-id and --client-secret for the instance's OIDC issuer, or --key"
+             --client-id and --client-secret for the instance's OIDC issuer, or --key \
+             (in GitHub Actions, give the job `permissions: id-token: write`)"
         );
     };
     let issuer = instance
@@ -186,6 +209,30 @@ async fn identity_token(
     Ok(client
         .client_credentials_token(&issuer.url, id, secret)
         .await?)
+}
+
+/// In GitHub Actions with `id-token: write`, the job's OIDC token for the `sigstore` audience
+/// (`ACTIONS_ID_TOKEN_REQUEST_URL` and `ACTIONS_ID_TOKEN_REQUEST_TOKEN`); `None` elsewhere.
+pub(crate) async fn github_actions_token(client: &Client) -> Result<Option<IdentityToken>> {
+    let (Ok(url), Ok(bearer)) = (
+        std::env::var("ACTIONS_ID_TOKEN_REQUEST_URL"),
+        std::env::var("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+    ) else {
+        return Ok(None);
+    };
+    let token = client
+        .github_actions_token(&url, &bearer, "sigstore")
+        .await
+        .context("couldn't get the GitHub Actions job's OIDC token")?;
+    Ok(Some(token))
+}
+
+/// [`github_actions_token`] outside an async context.
+pub(crate) fn github_actions_token_blocking() -> Result<Option<IdentityToken>> {
+    runtime()?.block_on(async {
+        let client = Client::new()?;
+        github_actions_token(&client).await
+    })
 }
 
 pub(crate) fn run_conformance(args: &ConformanceSignArgs) -> Result<()> {

@@ -20,6 +20,16 @@ pub(crate) struct VerifyArgs {
     /// The Sigstore bundle (`*.sigstore.json`).
     #[arg(long)]
     bundle: PathBuf,
+    #[command(flatten)]
+    signer: SignerArgs,
+    #[command(flatten)]
+    trust: TrustArgs,
+}
+
+/// Who must have signed: a certificate identity and issuer, or a managed key (shared by the
+/// verify commands).
+#[derive(Debug, clap::Args)]
+pub(crate) struct SignerArgs {
     /// The expected certificate identity (SAN: email, URI or username), exactly.
     #[arg(long, conflicts_with = "certificate_identity_regexp")]
     certificate_identity: Option<String>,
@@ -38,12 +48,52 @@ pub(crate) struct VerifyArgs {
         "certificate_oidc_issuer", "certificate_oidc_issuer_regexp",
     ])]
     key: Option<PathBuf>,
+}
+
+impl SignerArgs {
+    /// The verification policy these flags describe.
+    pub(crate) fn policy(&self) -> Result<Policy> {
+        if let Some(path) = &self.key {
+            return Ok(Policy::PublicKey(read_key(path)?));
+        }
+        let san = match (
+            &self.certificate_identity,
+            &self.certificate_identity_regexp,
+        ) {
+            (Some(exact), None) => Matcher::exact(exact),
+            (None, Some(pattern)) => Matcher::regex("--certificate-identity-regexp", pattern)?,
+            _ => bail!("give --certificate-identity or --certificate-identity-regexp (or --key)"),
+        };
+        let issuer = match (
+            &self.certificate_oidc_issuer,
+            &self.certificate_oidc_issuer_regexp,
+        ) {
+            (Some(exact), None) => Matcher::exact(exact),
+            (None, Some(pattern)) => Matcher::regex("--certificate-oidc-issuer-regexp", pattern)?,
+            _ => bail!(
+                "give --certificate-oidc-issuer or --certificate-oidc-issuer-regexp (or --key)"
+            ),
+        };
+        Ok(Policy::Identity(Identity::new(san, issuer)))
+    }
+}
+
+/// The trust material to verify against (shared by the verify commands).
+#[derive(Debug, clap::Args)]
+pub(crate) struct TrustArgs {
     /// A trusted root JSON (default: the embedded Sigstore public-good root).
     #[arg(long, conflicts_with = "trust_config")]
     trusted_root: Option<PathBuf>,
     /// A ClientTrustConfig JSON, whose trusted root is used.
     #[arg(long)]
     trust_config: Option<PathBuf>,
+}
+
+impl TrustArgs {
+    /// The verifier for these flags.
+    pub(crate) fn verifier(&self) -> Result<Verifier> {
+        load_verifier(self.trusted_root.as_deref(), self.trust_config.as_deref())
+    }
 }
 
 /// `waxseal conformance verify-bundle`, as sigstore-conformance `docs/cli_protocol.md` calls
@@ -78,35 +128,8 @@ pub(crate) struct ConformanceVerifyArgs {
 
 /// Runs `waxseal verify`.
 pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
-    let policy = match &args.key {
-        Some(path) => Policy::PublicKey(read_key(path)?),
-        None => {
-            let san = match (
-                &args.certificate_identity,
-                &args.certificate_identity_regexp,
-            ) {
-                (Some(exact), None) => Matcher::exact(exact),
-                (None, Some(pattern)) => Matcher::regex("--certificate-identity-regexp", pattern)?,
-                _ => {
-                    bail!("give --certificate-identity or --certificate-identity-regexp (or --key)")
-                }
-            };
-            let issuer = match (
-                &args.certificate_oidc_issuer,
-                &args.certificate_oidc_issuer_regexp,
-            ) {
-                (Some(exact), None) => Matcher::exact(exact),
-                (None, Some(pattern)) => {
-                    Matcher::regex("--certificate-oidc-issuer-regexp", pattern)?
-                }
-                _ => bail!(
-                    "give --certificate-oidc-issuer or --certificate-oidc-issuer-regexp (or --key)"
-                ),
-            };
-            Policy::Identity(Identity::new(san, issuer))
-        }
-    };
-    let verifier = load_verifier(args.trusted_root.as_deref(), args.trust_config.as_deref())?;
+    let policy = args.signer.policy()?;
+    let verifier = args.trust.verifier()?;
     verify_and_report(&verifier, &args.bundle, &args.artifact, &policy)
 }
 
@@ -131,7 +154,7 @@ pub(crate) fn run_conformance(args: &ConformanceVerifyArgs) -> Result<ExitCode> 
     verify_and_report(&verifier, &args.bundle, &args.artifact, &policy)
 }
 
-fn read_key(path: &Path) -> Result<PublicKey> {
+pub(crate) fn read_key(path: &Path) -> Result<PublicKey> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("couldn't read key {}", path.display()))?;
     PublicKey::from_pem(&text).with_context(|| format!("couldn't parse key {}", path.display()))

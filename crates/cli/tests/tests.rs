@@ -9,10 +9,13 @@
 //! - `bench`: `waxseal bench log --json` reports the promised figures;
 //! - `sign`: `waxseal sign` keyless on Rekor v1 and v2, digests, in-toto statements, managed keys,
 //!   client credentials and `conformance sign-bundle`, each bundle checked by `waxseal verify`;
-//! - `verify`: `waxseal verify` and `conformance verify-bundle` exit 0, 1 or 2 on real bundles.
+//! - `verify`: `waxseal verify` and `conformance verify-bundle` exit 0, 1 or 2 on real bundles;
+//! - `attest`: `verify-attestation` on the real SLSA provenance vectors (slsa-verifier's flags),
+//!   and `attest`, `verify-attestation` and `policy check|validate` against a real instance.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod attest;
 mod bench;
 mod ca_crash;
 mod crash;

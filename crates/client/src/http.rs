@@ -48,6 +48,27 @@ impl Http {
         self.send(stage, url, request).await
     }
 
+    /// GETs `url` with `query` appended and `Authorization: Bearer {token}`.
+    pub(crate) async fn get_authorized(
+        &self,
+        stage: Stage,
+        url: &str,
+        query: &[(&str, &str)],
+        token: &str,
+    ) -> Result<Vec<u8>, Error> {
+        let mut full = reqwest::Url::parse(url).map_err(|e| Error::Transport {
+            stage,
+            url: url.to_owned(),
+            reason: format!("not a URL: {e}"),
+        })?;
+        full.query_pairs_mut().extend_pairs(query);
+        let request = self
+            .client
+            .get(full)
+            .header(AUTHORIZATION, format!("Bearer {token}"));
+        self.send(stage, url, request).await
+    }
+
     /// POSTs to `url`; a non-2xx status is [`Error::Refused`].
     pub(crate) async fn post(
         &self,

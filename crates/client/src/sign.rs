@@ -212,6 +212,23 @@ impl Client {
         token::client_credentials(&self.http, issuer_url, client_id, client_secret).await
     }
 
+    /// Gets the job's OIDC token in GitHub Actions from `ACTIONS_ID_TOKEN_REQUEST_URL` with the
+    /// `ACTIONS_ID_TOKEN_REQUEST_TOKEN` (the caller reads both from the environment), for
+    /// `audience` (`sigstore` for Sigstore CAs).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Transport`], [`Error::Refused`], [`Error::MalformedReply`],
+    /// [`Error::InvalidToken`].
+    pub async fn github_actions_token(
+        &self,
+        request_url: &str,
+        request_token: &str,
+        audience: &str,
+    ) -> Result<IdentityToken, Error> {
+        token::github_actions(&self.http, request_url, request_token, audience).await
+    }
+
     /// Signs `content` with `credential` on `instance`: certificate (keyless), signature,
     /// a timestamp from each selected TSA, one log entry; every reply is checked against the
     /// instance's trusted root. Returns a v0.3 bundle.

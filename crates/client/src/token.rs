@@ -17,6 +17,7 @@ use crate::{Error, Stage};
 pub struct IdentityToken {
     jwt: String,
     claims: Claims,
+    all_claims: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -50,12 +51,22 @@ impl IdentityToken {
         let payload = URL_SAFE_NO_PAD
             .decode(payload.trim_end_matches('='))
             .map_err(|e| invalid(format!("the payload is not base64url: {e}")))?;
-        let claims: Claims = serde_json::from_slice(&payload)
+        let all_claims: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&payload)
+                .map_err(|e| invalid(format!("the claims are not a JSON object: {e}")))?;
+        let claims: Claims = serde_json::from_value(serde_json::Value::Object(all_claims.clone()))
             .map_err(|e| invalid(format!("the claims are not usable: {e}")))?;
         Ok(Self {
             jwt: jwt.to_owned(),
             claims,
+            all_claims,
         })
+    }
+
+    /// Every claim of the token (unverified: the CA verifies the token), e.g. the GitHub
+    /// Actions claims provenance is built from.
+    pub fn claims(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.all_claims
     }
 
     /// The JWT as given.
@@ -169,6 +180,34 @@ pub(crate) async fn client_credentials(
             reason: e.to_string(),
         })?;
     IdentityToken::parse(&response.access_token)
+}
+
+#[derive(Deserialize)]
+struct ActionsTokenResponse {
+    value: String,
+}
+
+/// Gets the job's OIDC token in GitHub Actions, as `actions/toolkit` `getIDToken` and
+/// sigstore-python do: GET `ACTIONS_ID_TOKEN_REQUEST_URL` with `audience` added to its query and
+/// `ACTIONS_ID_TOKEN_REQUEST_TOKEN` as the bearer token; the reply's `value` is the JWT (the job
+/// needs `permissions: id-token: write`).
+pub(crate) async fn github_actions(
+    http: &Http,
+    request_url: &str,
+    request_token: &str,
+    audience: &str,
+) -> Result<IdentityToken, Error> {
+    let stage = Stage::IdentityToken;
+    let reply = http
+        .get_authorized(stage, request_url, &[("audience", audience)], request_token)
+        .await?;
+    let response: ActionsTokenResponse =
+        serde_json::from_slice(&reply).map_err(|e| Error::MalformedReply {
+            stage,
+            url: request_url.to_owned(),
+            reason: format!("expected {{\"value\": JWT}}: {e}"),
+        })?;
+    IdentityToken::parse(&response.value)
 }
 
 #[cfg(test)]

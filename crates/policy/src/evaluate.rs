@@ -272,10 +272,18 @@ fn signer_matches(authority: &Authority, fact: &SignatureFact) -> Result<(), Str
                 ..
             },
         ) => {
-            if let (Some(want), Some(got)) = (k.url.as_deref(), ca_uri.as_deref())
-                && want.trim_end_matches('/') != got.trim_end_matches('/')
-            {
-                return Err(format!("certificate issued by {got}, want {want}"));
+            // A `url` names the CA: the trusted root's CA that chained the certificate must
+            // say it is that one (a CA without a `uri` is not).
+            if let Some(want) = k.url.as_deref() {
+                match ca_uri.as_deref() {
+                    Some(got) if want.trim_end_matches('/') == got.trim_end_matches('/') => {}
+                    Some(got) => return Err(format!("certificate issued by {got}, want {want}")),
+                    None => {
+                        return Err(format!(
+                            "certificate issued by a CA without a uri in the trusted root, want {want}"
+                        ));
+                    }
+                }
             }
             if k.identities.iter().any(|id| id.matches(subject, issuer)) {
                 Ok(())

@@ -868,16 +868,11 @@ fn load_keyless(
 ) -> Option<KeylessAuthority> {
     let url = nonempty(k.url);
     let mut ok = true;
+    // Neither: policy-controller's defaulting webhook fills in the public-good Fulcio, whose
+    // CAs are its default trust; here the default is the caller's default trusted root, so an
+    // absent `url` means "a CA of that root" and a given one must be the CA's `uri`.
     match (&url, &k.ca_cert) {
-        (None, None) => {
-            c.push(
-                field,
-                LoadErrorKind::FieldsMissingOneOf {
-                    fields: vec!["url", "ca-cert"],
-                },
-            );
-            ok = false;
-        }
+        (None, None) | (Some(_), None) => {}
         (Some(_), Some(_)) => {
             c.push(
                 field,
@@ -891,7 +886,6 @@ fn load_keyless(
             c.push(format!("{field}.ca-cert"), LoadErrorKind::CaCertUnsupported);
             ok = false;
         }
-        (Some(_), None) => {}
     }
     // policy-controller only warns on empty identities; waxseal refuses, since a keyless
     // authority without identities would accept any certificate the CA issued.

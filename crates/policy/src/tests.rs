@@ -56,7 +56,7 @@ fn options() -> Options {
 
 fn keyless_spec(glob: &str, identity: &str) -> String {
     format!(
-        "images: [{{glob: \"{glob}\"}}]\nauthorities:\n- name: fulcio\n  keyless:\n    url: https://fulcio.sigstore.dev\n    identities:\n    - {identity}\n"
+        "images: [{{glob: \"{glob}\"}}]\nauthorities:\n- name: fulcio\n  keyless:\n    identities:\n    - {identity}\n"
     )
 }
 
@@ -455,7 +455,7 @@ fn every_matching_policy_must_pass() {
 #[test]
 fn one_passing_authority_suffices() {
     let spec = format!(
-        "images: [{{glob: '**'}}]\nauthorities:\n- name: release-key\n  key:\n    data: |\n{}- name: ci\n  keyless:\n    url: https://fulcio.sigstore.dev\n    identities: [{{issuer: '{GITHUB}', subjectRegExp: '^https://github.com/acme/.*$'}}]\n",
+        "images: [{{glob: '**'}}]\nauthorities:\n- name: release-key\n  key:\n    data: |\n{}- name: ci\n  keyless:\n    identities: [{{issuer: '{GITHUB}', subjectRegExp: '^https://github.com/acme/.*$'}}]\n",
         indent(&key_pem(1), 6)
     );
     let set = load(&[cip("either", &spec)]);
@@ -570,7 +570,10 @@ fn trust_root_ref_tlog_and_timestamps_are_required() {
     let spec = "images: [{glob: '**'}]\nauthorities:\n- name: private\n  keyless:\n    url: https://fulcio.internal\n    trustRootRef: internal\n    identities: [{issuer: https://dex.internal, subject: ci@internal}]\n  rfc3161timestamp: {trustRootRef: internal}\n";
     let set = load(&[cip("private", spec)]);
     assert_eq!(set.trust_root_refs(), ["internal"]);
-    let base = || SignatureFact::keyless("s", "ci@internal", "https://dex.internal");
+    let base = || {
+        SignatureFact::keyless("s", "ci@internal", "https://dex.internal")
+            .with_ca_uri("https://fulcio.internal")
+    };
     let cases: [(&str, SignatureFact, bool, &str); 5] = [
         (
             "all there",
@@ -871,4 +874,41 @@ fn decision_serializes_for_json_output() {
         json!("disallowed by static policy")
     );
     assert_eq!(v["policies"][0]["mode"], json!("enforce"));
+}
+
+#[test]
+fn keyless_url_names_the_ca_that_issued_the_certificate() {
+    let spec = "images: [{glob: '**'}]\nauthorities:\n- name: fulcio\n  keyless:\n    url: https://fulcio.example\n    identities: [{issuer: 'https://accounts.google.com', subject: alice@example.com}]\n";
+    let set = load(&[cip("url", spec)]);
+    for (name, fact, allowed) in [
+        (
+            "the named CA",
+            alice().with_ca_uri("https://fulcio.example/"),
+            true,
+        ),
+        (
+            "another CA",
+            alice().with_ca_uri("https://fulcio.other"),
+            false,
+        ),
+        ("a CA without a uri", alice(), false),
+    ] {
+        let decision = set.evaluate(IMAGE, &Facts::new(vec![fact], vec![]), &options());
+        assert_eq!(
+            decision.allowed(),
+            allowed,
+            "{name}: {}",
+            decision.message()
+        );
+    }
+    // Without `url`, any CA of the trusted root the signature verified under.
+    let set = load(&[cip(
+        "no-url",
+        &keyless_spec(
+            "**",
+            "{issuer: 'https://accounts.google.com', subject: alice@example.com}",
+        ),
+    )]);
+    let decision = set.evaluate(IMAGE, &Facts::new(vec![alice()], vec![]), &options());
+    assert!(decision.allowed(), "{}", decision.message());
 }

@@ -19,8 +19,9 @@ use waxseal_log::Log;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 
-/// The largest request body accepted by the write endpoints.
-pub const DEFAULT_MAX_REQUEST_BYTES: usize = 1 << 20;
+/// The largest request body accepted by the write endpoints: 64 MiB. A DSSE submission carries
+/// its whole envelope, and an attested SBOM can be tens of MB; the log stores only digests.
+pub const DEFAULT_MAX_REQUEST_BYTES: usize = 64 << 20;
 
 /// The log behind the Rekor v1 API.
 #[derive(Debug)]

@@ -1,0 +1,294 @@
+//! `waxseal verify-attestation`: a bundle verified as `waxseal verify` does, then its in-toto
+//! statement: the subject digest is the artifact's, the predicate type is the one asked for,
+//! and SLSA provenance passes the checks slsa-verifier makes (the builder the predicate claims
+//! is the one the signing certificate names; source, ref/tag and builder flags). With
+//! `--policy`, ClusterImagePolicy documents are evaluated over the verified attestations.
+//!
+//! Exit codes: 0 verified (and allowed), 1 not verified or denied, 2 usage or operational error.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use serde_json::{Value, json};
+use waxseal_attestation::{
+    CertificateFacts, ProvenanceRequirements, Statement, VerifiedProvenance, check_provenance,
+    predicate_type_uri,
+};
+use waxseal_verify::{Error, VerifiedBundle};
+
+use crate::evidence;
+use crate::policy::{self, EvaluationArgs, Output, Trust};
+use crate::verify::{ArtifactInput, SignerArgs, TrustArgs};
+
+/// `waxseal verify-attestation`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct VerifyAttestationArgs {
+    /// The artifact: a file, or `sha256:<64 hex digits>` (a digest that is not an existing
+    /// path).
+    artifact: String,
+    /// The attestation: a bundle, a JSON Lines file of bundles (`*.intoto.jsonl`), npm's
+    /// attestations JSON, or a bare DSSE envelope with --rekor-entry. One verifying bundle is
+    /// enough.
+    #[arg(long)]
+    bundle: PathBuf,
+    /// The Rekor v1 log entry (JSON of `GET /api/v1/log/entries/{uuid}`) of a bare DSSE
+    /// envelope.
+    #[arg(long)]
+    rekor_entry: Option<PathBuf>,
+    /// The predicate type: a URI or cosign's names (slsaprovenance, slsaprovenance02,
+    /// slsaprovenance1, link, spdx, spdxjson, cyclonedx, vuln, openvex, custom). Default: any.
+    #[arg(long = "type")]
+    predicate_type: Option<String>,
+    /// SLSA provenance: the source repository, e.g. `github.com/org/repo` (slsa-verifier's
+    /// --source-uri).
+    #[arg(long)]
+    source_uri: Option<String>,
+    /// SLSA provenance: the source ref the build ran on, e.g. `refs/heads/main`.
+    #[arg(long, conflicts_with_all = ["source_tag", "source_versioned_tag"])]
+    source_ref: Option<String>,
+    /// SLSA provenance: the exact tag the build ran on.
+    #[arg(long, conflicts_with = "source_versioned_tag")]
+    source_tag: Option<String>,
+    /// SLSA provenance: a semantic-version tag prefix (`v1.2` matches `v1.2.x`).
+    #[arg(long)]
+    source_versioned_tag: Option<String>,
+    /// SLSA provenance: the trusted builder (with or without `@ref`).
+    #[arg(long)]
+    builder_id: Option<String>,
+    /// ClusterImagePolicy documents (file or directory) to evaluate over the verified
+    /// attestations; the identity flags are then optional.
+    #[arg(long)]
+    policy: Vec<PathBuf>,
+    /// With --policy: the image reference the globs are matched against (default: the
+    /// artifact's file name).
+    #[arg(long)]
+    image: Option<String>,
+    #[command(flatten)]
+    signer: SignerArgs,
+    #[command(flatten)]
+    trust: TrustArgs,
+    #[command(flatten)]
+    evaluation: EvaluationArgs,
+}
+
+/// One fully verified attestation.
+struct Verified {
+    source: String,
+    bundle: VerifiedBundle,
+    statement: Statement,
+    provenance: Option<VerifiedProvenance>,
+}
+
+/// Runs `waxseal verify-attestation`.
+pub(crate) fn run(args: &VerifyAttestationArgs) -> Result<ExitCode> {
+    let expected_type = args
+        .predicate_type
+        .as_deref()
+        .map(predicate_type_uri)
+        .transpose()
+        .context("bad --type")?;
+    let verifier = args.trust.verifier()?;
+    let artifact = ArtifactInput::read(&args.artifact)?;
+    let candidates = evidence::read_bundles(&args.bundle, args.rekor_entry.as_deref())?;
+    let requirements = ProvenanceRequirements {
+        source_uri: args.source_uri.clone(),
+        source_ref: args.source_ref.clone(),
+        source_tag: args.source_tag.clone(),
+        source_versioned_tag: args.source_versioned_tag.clone(),
+        builder_id: args.builder_id.clone(),
+        ..ProvenanceRequirements::default()
+    };
+
+    if !args.policy.is_empty() {
+        return run_policy(args, verifier, &artifact, &candidates);
+    }
+    let policy = args.signer.policy()?;
+    let mut verified = Vec::new();
+    let mut failures = Vec::new();
+    for candidate in &candidates {
+        let bundle = match verifier.verify(&candidate.bundle, artifact.artifact(), &policy) {
+            Ok(bundle) => bundle,
+            Err(e @ (Error::Input(_) | Error::TrustedRoot(_))) => return Err(e.into()),
+            Err(e) => {
+                failures.push(format!(
+                    "{}: verification failed at {}: {e}",
+                    candidate.source,
+                    e.stage()
+                ));
+                continue;
+            }
+        };
+        match check_statement(&bundle, expected_type.as_deref(), &requirements) {
+            Ok((statement, provenance)) => verified.push(Verified {
+                source: candidate.source.clone(),
+                bundle,
+                statement,
+                provenance,
+            }),
+            Err(reason) => failures.push(format!("{}: {reason:#}", candidate.source)),
+        }
+    }
+    for failure in &failures {
+        eprintln!("not verified: {failure}");
+    }
+    if verified.is_empty() {
+        eprintln!(
+            "verification failed: none of the {} bundles in {} verified",
+            candidates.len(),
+            args.bundle.display()
+        );
+        return Ok(ExitCode::from(1));
+    }
+    for v in &verified {
+        print_verified(v, args.evaluation_output())?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+impl VerifyAttestationArgs {
+    fn evaluation_output(&self) -> Output {
+        self.evaluation.output_format()
+    }
+}
+
+/// The statement checks after the bundle verified.
+fn check_statement(
+    bundle: &VerifiedBundle,
+    expected_type: Option<&str>,
+    requirements: &ProvenanceRequirements,
+) -> Result<(Statement, Option<VerifiedProvenance>)> {
+    let payload = bundle
+        .dsse_payload()
+        .context("not an attestation: the bundle holds a message signature, not a DSSE envelope")?;
+    let statement = Statement::parse(payload).context("the DSSE payload")?;
+    if let Some(expected) = expected_type
+        && statement.predicate_type() != expected
+    {
+        anyhow::bail!(
+            "predicate type is {:?}, expected {expected:?}",
+            statement.predicate_type()
+        );
+    }
+    let is_provenance = statement
+        .predicate_type()
+        .starts_with("https://slsa.dev/provenance/");
+    let asks_provenance = requirements.source_uri.is_some()
+        || requirements.builder_id.is_some()
+        || requirements.source_ref.is_some()
+        || requirements.source_tag.is_some()
+        || requirements.source_versioned_tag.is_some();
+    if !is_provenance {
+        if asks_provenance {
+            anyhow::bail!(
+                "--source-uri, --source-ref/--source-tag and --builder-id check SLSA provenance; \
+                 this statement's predicate type is {:?}",
+                statement.predicate_type()
+            );
+        }
+        return Ok((statement, None));
+    }
+    let provenance = match (bundle.identity(), bundle.issuer()) {
+        (Some(san), Some(issuer)) => {
+            let facts = CertificateFacts {
+                san,
+                issuer,
+                extensions: bundle.certificate_extensions(),
+            };
+            // Without --builder-id, the trusted builder is the signer the identity flags
+            // trusted: the predicate must still name the certificate's builder.
+            let mut requirements = requirements.clone();
+            if requirements.builder_id.is_none() {
+                requirements.builder_id = Some(san.to_owned());
+            }
+            Some(check_provenance(&statement, &facts, &requirements).context("SLSA provenance")?)
+        }
+        // A managed key names no builder: there is nothing to bind the predicate to.
+        _ if asks_provenance => anyhow::bail!(
+            "SLSA provenance checks need a keyless signature: the signing certificate names the \
+             builder, a key does not"
+        ),
+        _ => None,
+    };
+    Ok((statement, provenance))
+}
+
+fn print_verified(v: &Verified, output: Output) -> Result<()> {
+    let statement: Value =
+        serde_json::from_slice(&v.statement.to_json()).context("couldn't re-read the statement")?;
+    match output {
+        Output::Json => {
+            let json = json!({
+                "source": v.source,
+                "predicateType": v.statement.predicate_type(),
+                "statement": statement,
+                "signer": {
+                    "identity": v.bundle.identity(),
+                    "issuer": v.bundle.issuer(),
+                    "extensions": v.bundle.certificate_extensions(),
+                },
+                "tlog": {
+                    "logIndex": v.bundle.log_index(),
+                    "integratedTime": v.bundle.integrated_time(),
+                },
+                "signedTime": v.bundle.signed_time().map(|t| t.to_string()),
+                "provenance": v.provenance.as_ref().map(provenance_json),
+            });
+            println!("{}", serde_json::to_string(&json)?);
+        }
+        Output::Text => {
+            let who = match (v.bundle.identity(), v.bundle.issuer()) {
+                (Some(identity), Some(issuer)) => format!("identity {identity} issuer {issuer}"),
+                _ => "the given key".to_owned(),
+            };
+            println!(
+                "verified: {} ({}): predicate type {}, {who}, log index {}",
+                v.source,
+                v.statement
+                    .subjects()
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                v.statement.predicate_type(),
+                v.bundle.log_index()
+            );
+            if let Some(p) = &v.provenance {
+                println!(
+                    "provenance: builder {}, source {} at {} ({}), build type {}",
+                    p.builder_id(),
+                    p.source_uri(),
+                    p.source_ref(),
+                    p.source_digest().unwrap_or("-"),
+                    p.build_type()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn provenance_json(p: &VerifiedProvenance) -> Value {
+    json!({
+        "builderId": p.builder_id(),
+        "buildType": p.build_type(),
+        "sourceUri": p.source_uri(),
+        "sourceRef": p.source_ref(),
+        "sourceDigest": p.source_digest(),
+    })
+}
+
+/// `--policy`: the verified facts of every bundle, evaluated.
+fn run_policy(
+    args: &VerifyAttestationArgs,
+    verifier: waxseal_verify::Verifier,
+    artifact: &ArtifactInput,
+    candidates: &[evidence::Candidate],
+) -> Result<ExitCode> {
+    let set = policy::load(&args.policy)?;
+    let trust = Trust::new(&set, verifier, &args.evaluation.trust_root)?;
+    let (facts, failures) = trust.facts(candidates, artifact.artifact());
+    let image = policy::image_name(args.image.as_deref(), &args.artifact);
+    let decision = set.evaluate(&image, &facts, &args.evaluation.options());
+    args.evaluation.report(&image, &decision, &failures)
+}
