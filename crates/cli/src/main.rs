@@ -54,11 +54,11 @@ enum Command {
     /// Attest to files: an in-toto statement with a checked predicate (SLSA provenance, SBOM,
     /// vulnerability scan, VEX, ...) or SLSA provenance built from the CI job, signed as a DSSE
     /// bundle (exit 0 signed, 2 error).
-    Attest(attest::AttestArgs),
+    Attest(Box<attest::AttestArgs>),
     /// Verify an attestation offline: the bundle, then its statement (subject, predicate type,
     /// SLSA provenance checks), or policies over it (exit 0 verified, 1 not verified or
     /// denied, 2 usage or operational error).
-    VerifyAttestation(verify_attestation::VerifyAttestationArgs),
+    VerifyAttestation(Box<verify_attestation::VerifyAttestationArgs>),
     /// ClusterImagePolicy documents (sigstore policy-controller's format, Rego conditions).
     #[command(subcommand)]
     Policy(PolicyCommand),

@@ -97,7 +97,6 @@ pub(crate) fn run(args: &VerifyAttestationArgs) -> Result<ExitCode> {
         source_tag: args.source_tag.clone(),
         source_versioned_tag: args.source_versioned_tag.clone(),
         builder_id: args.builder_id.clone(),
-        ..ProvenanceRequirements::default()
     };
 
     if !args.policy.is_empty() {
