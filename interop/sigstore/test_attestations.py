@@ -11,9 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from test_sigstore import EMAIL, artifact, instance, py_verify, sigstore, tampered, waxseal  # noqa: F401
+from test_sigstore import EMAIL, artifact, instance, py_verify, tampered, waxseal  # noqa: F401
 
 MODE = "rekor-v1"
 
@@ -144,15 +142,29 @@ isCompliant {{
 """
 
 
+def py_attest(instance, artifact, predicate_type, predicate, bundle):
+    """sigstore-python's attestation API: `sigstore attest` itself only takes SLSA predicate
+    types, so other predicates go through the library it is built on (the same StatementBuilder
+    and Signer.sign_dsse calls the CLI makes)."""
+    from sigstore.dsse import StatementBuilder, Subject
+    from sigstore.models import ClientTrustConfig
+    from sigstore.oidc import IdentityToken
+    from sigstore.sign import SigningContext
+
+    trust = ClientTrustConfig.from_json(instance.trust_config(MODE).read_text())
+    context = SigningContext.from_trust_config(trust)
+    subject = Subject(name=artifact.name, digest={"sha256": hashlib.sha256(artifact.read_bytes()).hexdigest()})
+    statement = StatementBuilder(subjects=[subject], predicate_type=predicate_type, predicate=predicate).build()
+    with context.signer(IdentityToken(instance.token()), cache=True) as signer:
+        result = signer.sign_dsse(statement)
+    bundle.write_text(result.to_json())
+
+
 def test_sigstore_python_attests_a_cyclonedx_bom_that_waxseal_verifies_with_rego(instance, artifact, tmp_path):
     bom_path, bom = cyclonedx_bom(tmp_path)
     bundle = tmp_path / "py-sbom.sigstore.json"
-    result = sigstore(
-        "--trust-config", str(instance.trust_config(MODE)), "attest",
-        "--predicate", str(bom_path), "--predicate-type", "https://cyclonedx.org/bom",
-        "--identity-token", instance.token(), "--bundle", str(bundle), str(artifact),
-    )
-    assert result.returncode == 0, f"sigstore attest failed:\n{result.stdout}\n{result.stderr}"
+    py_attest(instance, artifact, "https://cyclonedx.org/bom", bom, bundle)
+    assert "dsseEnvelope" in json.loads(bundle.read_text())
 
     result = wax_verify_attestation(instance, artifact, bundle, *identity(instance), "--type", "cyclonedx")
     assert result.returncode == 0, result.stdout + result.stderr

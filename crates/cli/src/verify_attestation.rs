@@ -12,8 +12,8 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use serde_json::{Value, json};
 use waxseal_attestation::{
-    CertificateFacts, ProvenanceRequirements, Statement, VerifiedProvenance, check_provenance,
-    predicate_type_uri,
+    CertificateFacts, GITHUB_ACTIONS_ISSUER, ProvenanceRequirements, Statement, VerifiedProvenance,
+    check_provenance, predicate_type_uri,
 };
 use waxseal_verify::{Error, VerifiedBundle};
 
@@ -188,6 +188,10 @@ fn check_statement(
         return Ok((statement, None));
     }
     let provenance = match (bundle.identity(), bundle.issuer()) {
+        // slsa-verifier's checks bind the predicate to the builder a GitHub Actions certificate
+        // names; other certificates (an email, a private instance's service account) name no
+        // builder, so they are only checked when asked, and then refused if they cannot be.
+        (Some(_), Some(issuer)) if issuer != GITHUB_ACTIONS_ISSUER && !asks_provenance => None,
         (Some(san), Some(issuer)) => {
             let facts = CertificateFacts {
                 san,

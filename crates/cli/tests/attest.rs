@@ -592,3 +592,224 @@ fn provenance_from_a_recorded_github_actions_job_matches_github_s_own() {
     let real: Value = serde_json::from_slice(&payload).unwrap();
     assert_eq!(ours, &real["predicate"], "field by field");
 }
+
+#[test]
+fn bare_dsse_with_its_rekor_entry_and_json_lines_verify() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let server = Server::start(&d.join("data"), &[]);
+    let token = server.token("alice", "alice@example.com");
+    let root = server.trust("trusted_root.json");
+    let artifact = write(d, "app.tar", "the application");
+    let other = write(d, "other.tar", "another artifact");
+    let sbom = write(d, "sbom.json", SBOM);
+    let attest = |file: &str, bundle: &str| {
+        let out = waxseal(&[
+            "attest",
+            file,
+            "--predicate",
+            &sbom,
+            "--type",
+            "cyclonedx",
+            "--bundle",
+            bundle,
+            "--identity-token",
+            &token,
+            "--instance",
+            &server.url,
+        ]);
+        assert_exit(&out, 0, "attest");
+        serde_json::from_slice::<Value>(&std::fs::read(bundle).unwrap()).unwrap()
+    };
+    let bundle = attest(&artifact, &d.join("app.json").display().to_string());
+    let other_bundle = attest(&other, &d.join("other.json").display().to_string());
+    let identity = [
+        "--certificate-identity",
+        "alice@example.com",
+        "--certificate-oidc-issuer",
+        &server.url,
+        "--trusted-root",
+        &root,
+    ];
+
+    // A bare envelope, as pre-bundle producers wrote it, and its entry from the log.
+    let envelope = write(d, "app.dsse.json", &bundle["dsseEnvelope"].to_string());
+    let index = bundle["verificationMaterial"]["tlogEntries"][0]["logIndex"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, entry) = server.get(&format!("/api/v1/log/entries?logIndex={index}"));
+    assert_eq!(status, 200);
+    let entry_path = d.join("entry.json");
+    std::fs::write(&entry_path, &entry).unwrap();
+    let entry_path = entry_path.display().to_string();
+    let out = waxseal(
+        &[
+            &["verify-attestation", &artifact, "--bundle", &envelope][..],
+            &["--rekor-entry", &entry_path],
+            &identity,
+        ]
+        .concat(),
+    );
+    assert_exit(&out, 0, "bare DSSE + Rekor entry");
+    let out = waxseal(
+        &[
+            &["verify-attestation", &artifact, "--bundle", &envelope][..],
+            &identity,
+        ]
+        .concat(),
+    );
+    assert_exit(&out, 2, "bare DSSE without its entry");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--rekor-entry"),
+        "{}",
+        text(&out)
+    );
+    // The entry of another envelope does not make this one verify.
+    let mut forged = bundle["dsseEnvelope"].clone();
+    forged["payload"] = other_bundle["dsseEnvelope"]["payload"].clone();
+    let forged = write(d, "forged.dsse.json", &forged.to_string());
+    let out = waxseal(
+        &[
+            &["verify-attestation", &artifact, "--bundle", &forged][..],
+            &["--rekor-entry", &entry_path],
+            &identity,
+        ]
+        .concat(),
+    );
+    assert_exit(&out, 1, "another payload under this entry");
+
+    // JSON Lines: one bundle per line; the one for this artifact verifies, the other is
+    // reported.
+    let lines = format!("{}\n{}\n", other_bundle, bundle);
+    let jsonl = write(d, "all.intoto.jsonl", &lines);
+    let out = waxseal(
+        &[
+            &["verify-attestation", &artifact, "--bundle", &jsonl][..],
+            &identity,
+        ]
+        .concat(),
+    );
+    assert_exit(&out, 0, "JSON Lines");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("all.intoto.jsonl:1"),
+        "the other line is reported: {stderr}"
+    );
+    // npm's attestations document.
+    let npm = serde_json::json!({"attestations": [
+        {"predicateType": "https://cyclonedx.org/bom", "bundle": bundle},
+    ]});
+    let npm = write(d, "npm.json", &npm.to_string());
+    let out = waxseal(
+        &[
+            &["verify-attestation", &other, "--bundle", &npm][..],
+            &identity,
+        ]
+        .concat(),
+    );
+    assert_exit(&out, 1, "npm document for another artifact");
+    let out = waxseal(
+        &[
+            &["verify-attestation", &artifact, "--bundle", &npm][..],
+            &identity,
+        ]
+        .concat(),
+    );
+    assert_exit(&out, 0, "npm document");
+    let _ = base64::engine::general_purpose::STANDARD;
+}
+
+#[test]
+fn gitlab_ci_provenance_follows_the_runner_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let server = Server::start(&d.join("data"), &[]);
+    let artifact = write(d, "app.tar", "the application");
+    let prefix = d.join("ci").display().to_string();
+    let keygen = Command::new(env!("CARGO_BIN_EXE_waxseal"))
+        .args(["generate-key-pair", "--output-key-prefix", &prefix])
+        .env("WAXSEAL_PASSWORD", "pw")
+        .output()
+        .unwrap();
+    assert_exit(&keygen, 0, "generate-key-pair");
+    let bundle = d.join("provenance.json").display().to_string();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_waxseal"));
+    command
+        .args([
+            "attest",
+            &artifact,
+            "--provenance",
+            "--key",
+            &format!("{prefix}.key"),
+            "--bundle",
+            &bundle,
+            "--instance",
+            &server.url,
+        ])
+        .env_remove("GITHUB_ACTIONS")
+        .env("WAXSEAL_PASSWORD", "pw");
+    for (name, value) in [
+        ("GITLAB_CI", "true"),
+        ("CI_SERVER_URL", "https://gitlab.com"),
+        ("CI_PROJECT_PATH", "acme/app"),
+        ("CI_PROJECT_URL", "https://gitlab.com/acme/app"),
+        ("CI_PROJECT_ID", "42"),
+        ("CI_COMMIT_SHA", "8f70009fde0c94ade6ce2a054b94718c819126ec"),
+        ("CI_COMMIT_REF_NAME", "main"),
+        ("CI_CONFIG_PATH", ".gitlab-ci.yml"),
+        ("CI_JOB_ID", "7001"),
+        ("CI_JOB_NAME", "build"),
+        ("CI_JOB_URL", "https://gitlab.com/acme/app/-/jobs/7001"),
+        ("CI_PIPELINE_ID", "900"),
+        (
+            "CI_PIPELINE_URL",
+            "https://gitlab.com/acme/app/-/pipelines/900",
+        ),
+        ("CI_RUNNER_ID", "12270837"),
+        ("CI_RUNNER_VERSION", "17.5.0"),
+        ("CI_RUNNER_REVISION", "66a723c3"),
+        ("CI_RUNNER_DESCRIPTION", "shared-runner"),
+        ("CI_RUNNER_EXECUTABLE_ARCH", "linux/amd64"),
+        ("CI_JOB_STARTED_AT", "2026-11-30T10:00:00Z"),
+        ("CI_JOB_TOKEN", "glcbt-secret"),
+        ("GITLAB_USER_LOGIN", "alice"),
+    ] {
+        command.env(name, value);
+    }
+    let out = command.output().unwrap();
+    assert_exit(&out, 0, "attest --provenance in GitLab CI");
+    let out = waxseal(&[
+        "verify-attestation",
+        &artifact,
+        "--bundle",
+        &bundle,
+        "--key",
+        &format!("{prefix}.pub"),
+        "--type",
+        "slsaprovenance1",
+        "--trusted-root",
+        &server.trust("trusted_root.json"),
+        "--output",
+        "json",
+    ]);
+    assert_exit(&out, 0, "verify-attestation");
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let predicate = &json["statement"]["predicate"];
+    let build_type = predicate["buildDefinition"]["buildType"].as_str().unwrap();
+    assert!(
+        build_type.starts_with("https://gitlab.com/gitlab-org/gitlab-runner/-/blob/")
+            && build_type.ends_with("/PROVENANCE.md"),
+        "{build_type}"
+    );
+    assert_eq!(
+        predicate["runDetails"]["builder"]["id"],
+        "https://gitlab.com/acme/app/-/runners/12270837"
+    );
+    let text = predicate.to_string();
+    assert!(
+        !text.contains("glcbt-secret"),
+        "the job token is masked: {text}"
+    );
+}
