@@ -5,8 +5,9 @@
 //! one core.
 //!
 //! The SBOM attestation is a statement made here (no real SBOM bundle by the same signer
-//! exists); its verification is counted as a second verification of the provenance bundle, so
-//! the evaluated rate covers two bundle verifications, the facts, and the policy.
+//! exists); its verification is counted as a second verification of the provenance bundle. The
+//! policy step (facts from the two verified bundles, the two Rego policies, the CIP) is timed
+//! alone and inside whole decisions (two verifications and the policy step).
 
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -15,7 +16,7 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 use serde_json::json;
 use waxseal_policy::{AttestationFact, Facts, NoMatch, Options, PolicySet, Source};
-use waxseal_verify::{Artifact, Identity, Matcher, Policy, Verifier};
+use waxseal_verify::{Artifact, Identity, Matcher, Policy, VerifiedBundle, Verifier};
 
 use crate::bench::rate;
 use crate::evidence;
@@ -145,35 +146,41 @@ pub(crate) fn run(args: &PolicyArgs) -> Result<()> {
     let options = Options::new(SystemTime::now()).with_no_match(NoMatch::Deny);
     let image = "registry.example/app@sha256:".to_owned() + digest_hex.trim();
 
-    let decide = || -> Result<bool> {
+    // The policy step: facts from the two verified bundles, then the evaluation.
+    let provenance = verifier.verify(&bundle, artifact, &policy)?;
+    let second = verifier.verify(&bundle, artifact, &policy)?;
+    let evaluate = |provenance: &VerifiedBundle, second: &VerifiedBundle| {
         let mut facts = Facts::default();
-        let provenance = verifier.verify(&bundle, artifact, &policy)?;
-        evidence::add_fact(&mut facts, &provenance, None);
-        // The SBOM bundle's verification, by the same signer: a second verification.
-        let second = verifier.verify(&bundle, artifact, &policy)?;
+        evidence::add_fact(&mut facts, provenance, None);
+        // The SBOM bundle's verification, by the same signer.
         facts.attestations.push(AttestationFact::new(
-            evidence::signature_fact(&second, None),
+            evidence::signature_fact(second, None),
             "https://cyclonedx.org/bom",
             sbom.clone(),
         ));
-        Ok(set.evaluate(&image, &facts, &options).allowed())
+        set.evaluate(&image, &facts, &options).allowed()
     };
     anyhow::ensure!(
-        decide()?,
+        evaluate(&provenance, &second),
         "the bench policy denies the vector: check its Rego"
     );
+    let decide = || -> Result<bool> {
+        let provenance = verifier.verify(&bundle, artifact, &policy)?;
+        let second = verifier.verify(&bundle, artifact, &policy)?;
+        Ok(evaluate(&provenance, &second))
+    };
 
     let verify_rate = rate(args.seconds, || {
         verifier.verify(&bundle, artifact, &policy).is_ok()
     })?;
+    let evaluation_rate = rate(args.seconds, || evaluate(&provenance, &second))?;
     let decision_rate = rate(args.seconds, || decide().unwrap_or(false))?;
-    // Per decision: two verifications, then the policy step.
-    let policy_seconds = 1.0 / decision_rate - 2.0 / verify_rate;
     let report = PolicyReport {
         bundle_verifies_per_sec: verify_rate,
         decisions_per_sec: decision_rate,
-        evaluations_per_sec: 1.0 / policy_seconds.max(f64::MIN_POSITIVE),
-        policy_share_of_verification: policy_seconds / (2.0 / verify_rate),
+        evaluations_per_sec: evaluation_rate,
+        // Per decision: two bundle verifications, then one policy step.
+        policy_share_of_verification: (1.0 / evaluation_rate) / (2.0 / verify_rate),
         sbom_components: args.components,
     };
     if args.json {
@@ -181,13 +188,13 @@ pub(crate) fn run(args: &PolicyArgs) -> Result<()> {
     } else {
         println!("case {CASE} (one core)");
         println!("  bundle verifications/s                   {verify_rate:>10.0}");
-        println!("  decisions/s (2 verifications + policy)   {decision_rate:>10.0}");
         println!(
-            "  policy step (facts + 2 Rego + CIP)/s     {:>10.0}",
+            "  policy steps/s (facts + 2 Rego + CIP)    {:>10.0}",
             report.evaluations_per_sec
         );
+        println!("  decisions/s (2 verifications + policy)   {decision_rate:>10.0}");
         println!(
-            "  policy step / verification time          {:>10.1} %",
+            "  policy step / its 2 verifications        {:>10.1} %",
             report.policy_share_of_verification * 100.0
         );
     }

@@ -455,6 +455,40 @@ fn attest_refuses_invalid_predicates_before_signing() {
     );
 }
 
+/// A managed key pair `dir/name.key` (passphrase `pw`) and `.pub`; returns the prefix.
+fn key_pair(dir: &Path, name: &str) -> String {
+    let prefix = dir.join(name).display().to_string();
+    let keygen = Command::new(env!("CARGO_BIN_EXE_waxseal"))
+        .args(["generate-key-pair", "--output-key-prefix", &prefix])
+        .env("WAXSEAL_PASSWORD", "pw")
+        .output()
+        .unwrap();
+    assert_exit(&keygen, 0, "generate-key-pair");
+    prefix
+}
+
+/// The SLSA v1 predicate of a key-signed provenance bundle, as `verify-attestation --output
+/// json` prints it once verified.
+fn provenance_predicate(server: &Server, artifact: &str, bundle: &str, prefix: &str) -> Value {
+    let out = waxseal(&[
+        "verify-attestation",
+        artifact,
+        "--bundle",
+        bundle,
+        "--key",
+        &format!("{prefix}.pub"),
+        "--type",
+        "slsaprovenance1",
+        "--trusted-root",
+        &server.trust("trusted_root.json"),
+        "--output",
+        "json",
+    ]);
+    assert_exit(&out, 0, "verify-attestation --key");
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    json["statement"]["predicate"].clone()
+}
+
 /// A one-request HTTP server answering GitHub Actions' OIDC token endpoint: checks the bearer
 /// token and the `audience` query, then answers `{"value": JWT}`. Returns its URL.
 fn actions_token_endpoint(jwt: String) -> (String, std::thread::JoinHandle<String>) {
@@ -522,13 +556,7 @@ fn provenance_from_a_recorded_github_actions_job_matches_github_s_own() {
     );
     let (url, endpoint) = actions_token_endpoint(jwt);
     let artifact = write(d, "MODULE.bazel", "module(name = \"rules_lint\")\n");
-    let prefix = d.join("release").display().to_string();
-    let keygen = Command::new(env!("CARGO_BIN_EXE_waxseal"))
-        .args(["generate-key-pair", "--output-key-prefix", &prefix])
-        .env("WAXSEAL_PASSWORD", "pw")
-        .output()
-        .unwrap();
-    assert_exit(&keygen, 0, "generate-key-pair");
+    let prefix = key_pair(d, "release");
     let bundle = d.join("provenance.json").display().to_string();
     let out = Command::new(env!("CARGO_BIN_EXE_waxseal"))
         .args([
@@ -564,23 +592,7 @@ fn provenance_from_a_recorded_github_actions_job_matches_github_s_own() {
         "{request}"
     );
 
-    let out = waxseal(&[
-        "verify-attestation",
-        &artifact,
-        "--bundle",
-        &bundle,
-        "--key",
-        &format!("{prefix}.pub"),
-        "--type",
-        "slsaprovenance1",
-        "--trusted-root",
-        &server.trust("trusted_root.json"),
-        "--output",
-        "json",
-    ]);
-    assert_exit(&out, 0, "verify-attestation --key");
-    let ours: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let ours = &ours["statement"]["predicate"];
+    let ours = provenance_predicate(&server, &artifact, &bundle, &prefix);
     // GitHub's own statement for the same job, from the vector.
     let line =
         std::fs::read_to_string(vectors().join("bcr-module-bazel/MODULE.bazel.intoto.jsonl"))
@@ -590,7 +602,7 @@ fn provenance_from_a_recorded_github_actions_job_matches_github_s_own() {
         .decode(real["dsseEnvelope"]["payload"].as_str().unwrap())
         .unwrap();
     let real: Value = serde_json::from_slice(&payload).unwrap();
-    assert_eq!(ours, &real["predicate"], "field by field");
+    assert_eq!(ours, real["predicate"], "field by field");
 }
 
 #[test]
@@ -727,13 +739,7 @@ fn gitlab_ci_provenance_follows_the_runner_format() {
     let d = dir.path();
     let server = Server::start(&d.join("data"), &[]);
     let artifact = write(d, "app.tar", "the application");
-    let prefix = d.join("ci").display().to_string();
-    let keygen = Command::new(env!("CARGO_BIN_EXE_waxseal"))
-        .args(["generate-key-pair", "--output-key-prefix", &prefix])
-        .env("WAXSEAL_PASSWORD", "pw")
-        .output()
-        .unwrap();
-    assert_exit(&keygen, 0, "generate-key-pair");
+    let prefix = key_pair(d, "ci");
     let bundle = d.join("provenance.json").display().to_string();
     let mut command = Command::new(env!("CARGO_BIN_EXE_waxseal"));
     command
@@ -780,23 +786,7 @@ fn gitlab_ci_provenance_follows_the_runner_format() {
     }
     let out = command.output().unwrap();
     assert_exit(&out, 0, "attest --provenance in GitLab CI");
-    let out = waxseal(&[
-        "verify-attestation",
-        &artifact,
-        "--bundle",
-        &bundle,
-        "--key",
-        &format!("{prefix}.pub"),
-        "--type",
-        "slsaprovenance1",
-        "--trusted-root",
-        &server.trust("trusted_root.json"),
-        "--output",
-        "json",
-    ]);
-    assert_exit(&out, 0, "verify-attestation");
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let predicate = &json["statement"]["predicate"];
+    let predicate = &provenance_predicate(&server, &artifact, &bundle, &prefix);
     let build_type = predicate["buildDefinition"]["buildType"].as_str().unwrap();
     assert!(
         build_type.starts_with("https://gitlab.com/gitlab-org/gitlab-runner/-/blob/")

@@ -128,7 +128,7 @@ impl RegoPolicy {
         let mut engine = self.engine.clone();
         engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
             limit: limits.time,
-            check_interval: NonZeroU32::MIN,
+            check_interval: NonZeroU32::new(1024).unwrap_or(NonZeroU32::MIN),
         });
         engine
             .add_extension(
@@ -155,7 +155,9 @@ impl RegoPolicy {
         let data = serde_json::json!({ "waxseal": { "now_ns": now_ns } });
         let data = Value::from_json_str(&data.to_string()).map_err(|e| format!("{e:#}"))?;
         engine.add_data(data).map_err(|e| format!("{e:#}"))?;
-        let input = Value::from_json_str(&input.to_string()).map_err(|e| format!("{e:#}"))?;
+        // Straight from the JSON tree, without printing and re-parsing it.
+        let input =
+            <Value as serde::Deserialize>::deserialize(input).map_err(|e| format!("{e:#}"))?;
         engine.set_input(input);
 
         let result = engine

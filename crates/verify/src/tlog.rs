@@ -187,12 +187,7 @@ pub(crate) fn check_body(
                 return Err(mismatch("spec.payloadHash.value", want, value));
             }
             let signatures = at(&["signatures"]);
-            let one = signatures
-                .and_then(Value::as_array)
-                .and_then(|a| match a.as_slice() {
-                    [one] => Some(one),
-                    _ => None,
-                });
+            let one = signatures.and_then(only_element);
             let ok = one.is_some_and(|s| {
                 b64_eq(s.get("signature"), expected.signature)
                     && pem_b64_matches(s.get("verifier"), expected.signer)
@@ -230,12 +225,7 @@ pub(crate) fn check_body(
                 ));
             }
             let signatures = at(&["dsseV002", "signatures"]);
-            let one = signatures
-                .and_then(Value::as_array)
-                .and_then(|a| match a.as_slice() {
-                    [one] => Some(one),
-                    _ => None,
-                });
+            let one = signatures.and_then(only_element);
             let ok = one.is_some_and(|s| {
                 b64_eq(s.get("content"), expected.signature)
                     && s.get("verifier")
@@ -359,12 +349,7 @@ fn check_intoto_v002<'v>(
         ));
     }
     let signatures = field(&["envelope", "signatures"]);
-    let one = signatures
-        .and_then(Value::as_array)
-        .and_then(|a| match a.as_slice() {
-            [one] => Some(one),
-            _ => None,
-        });
+    let one = signatures.and_then(only_element);
     let ok = one.is_some_and(|s| {
         double_b64(s.get("sig")).as_deref() == Some(expected.signature)
             && pem_b64_matches(s.get("publicKey"), expected.signer)
@@ -479,4 +464,12 @@ pub(crate) fn check_set(
         log_index,
     );
     key.verify(&payload, set).map_err(|_| invalid())
+}
+
+/// The one element of a JSON array (`None` for anything else, or another count).
+fn only_element(value: &Value) -> Option<&Value> {
+    match value.as_array()?.as_slice() {
+        [one] => Some(one),
+        _ => None,
+    }
 }
