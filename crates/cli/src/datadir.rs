@@ -19,6 +19,13 @@ pub(crate) fn default_dir() -> PathBuf {
     }
 }
 
+/// The lock a running `waxseal serve` holds on its data directory (see
+/// [`DataDir::lock_for_serving`]); released when dropped.
+#[derive(Debug)]
+pub(crate) struct ServeLock {
+    _file: fs::File,
+}
+
 /// An opened data directory.
 #[derive(Debug)]
 pub(crate) struct DataDir {
@@ -36,6 +43,54 @@ impl DataDir {
         Ok(Self {
             path: path.to_path_buf(),
         })
+    }
+
+    /// Takes the directory for one `waxseal serve`: an exclusive lock on `serve.lock`, held
+    /// until the returned guard is dropped or the process ends (the kernel releases it, so a
+    /// SIGKILLed server leaves nothing to clean up), with the holder's PID written in it. The
+    /// embedded stores have one writer: a second server on the same directory would serve a
+    /// stale tree head and fail every write.
+    ///
+    /// # Errors
+    ///
+    /// When another process holds the lock, naming its PID and what to do.
+    pub(crate) fn lock_for_serving(&self) -> Result<ServeLock> {
+        use std::io::{Read as _, Seek as _};
+        let path = self.path("serve.lock");
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("couldn't open {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = match holder.trim() {
+                    "" => "another process".to_owned(),
+                    pid => format!("another process (pid {pid})"),
+                };
+                bail!(
+                    "data directory {} is in use by {holder} running `waxseal serve`: one data \
+                     directory is one instance with a single writer; stop that server first, or \
+                     start this one with another --data-dir",
+                    self.path.display()
+                );
+            }
+            Err(fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("couldn't lock {}", path.display()));
+            }
+        }
+        file.set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| writeln!(file, "{}", std::process::id()))
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("couldn't write {}", path.display()))?;
+        Ok(ServeLock { _file: file })
     }
 
     pub(crate) fn path(&self, name: &str) -> PathBuf {

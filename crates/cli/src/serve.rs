@@ -85,6 +85,7 @@ fn rfc3339(time: SystemTime) -> String {
 
 pub(crate) fn run(options: &Options<'_>) -> Result<()> {
     let dir = DataDir::open(options.data_dir)?;
+    let _lock = dir.lock_for_serving()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -308,6 +308,7 @@ fn issuance_rules_in_the_oidc_config_refuse_other_identities() {
     );
 
     // A broken configuration stops the start with a message naming the file.
+    drop(server);
     std::fs::write(&config, "[[issuer]]\nurl = \"ftp://x\"\ntype = \"email\"\n").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_waxseal"))
         .args(["serve", "--listen", "127.0.0.1:0", "--oidc-config"])
@@ -319,4 +320,29 @@ fn issuance_rules_in_the_oidc_config_refuse_other_identities() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("oidc.toml"), "{stderr}");
+}
+
+#[test]
+fn a_second_server_on_a_data_directory_in_use_refuses_naming_the_holder() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let first = Server::start(&data, &[]);
+    let pid = std::fs::read_to_string(data.join("serve.lock")).unwrap();
+    let second = Command::new(env!("CARGO_BIN_EXE_waxseal"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains("is in use") && stderr.contains(&format!("pid {}", pid.trim())),
+        "{stderr}"
+    );
+    // The first still answers; once it is gone (SIGKILL: the kernel drops the lock), the
+    // directory can be served again.
+    assert_eq!(first.get("/api/v1/log").0, 200);
+    first.kill();
+    let again = Server::start(&data, &[]);
+    assert_eq!(again.get("/api/v1/log").0, 200);
 }
