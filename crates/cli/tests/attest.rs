@@ -607,7 +607,6 @@ fn provenance_from_a_recorded_github_actions_job_matches_github_s_own() {
 
 #[test]
 fn bare_dsse_with_its_rekor_entry_and_json_lines_verify() {
-    use base64::Engine as _;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let server = Server::start(&d.join("data"), &[]);
