@@ -40,7 +40,7 @@ pub(crate) struct CheckArgs {
     #[arg(long)]
     rekor_entry: Option<PathBuf>,
     /// The image reference the policies' globs are matched against (default: the artifact's
-    /// file name, or the digest).
+    /// file name; required for a `sha256:` digest).
     #[arg(long)]
     image: Option<String>,
     #[command(flatten)]
@@ -284,17 +284,19 @@ impl EvaluationArgs {
     }
 }
 
-/// The image reference an artifact stands for.
-pub(crate) fn image_name(explicit: Option<&str>, artifact: &str) -> String {
+/// The image reference an artifact stands for: `--image`, else the file's name.
+pub(crate) fn image_name(explicit: Option<&str>, artifact: &str) -> Result<String> {
     if let Some(image) = explicit {
-        return image.to_owned();
+        return Ok(image.to_owned());
     }
-    Path::new(artifact)
-        .file_name()
-        .and_then(|n| n.to_str())
-        .filter(|_| Path::new(artifact).exists())
-        .unwrap_or(artifact)
-        .to_owned()
+    let path = Path::new(artifact);
+    match path.file_name().and_then(|n| n.to_str()) {
+        Some(name) if path.exists() => Ok(name.to_owned()),
+        _ => bail!(
+            "give --image REFERENCE: the artifact {artifact} is not a file whose name the \
+             policies' image globs could match"
+        ),
+    }
 }
 
 /// Runs `waxseal policy check`.
@@ -307,7 +309,7 @@ pub(crate) fn check(args: &CheckArgs) -> Result<ExitCode> {
         candidates.extend(evidence::read_bundles(path, args.rekor_entry.as_deref())?);
     }
     let (facts, failures) = trust.facts(&candidates, artifact.artifact());
-    let image = image_name(args.image.as_deref(), &args.artifact);
+    let image = image_name(args.image.as_deref(), &args.artifact)?;
     let decision = set.evaluate(&image, &facts, &args.options.options());
     args.options.report(&image, &decision, &failures)
 }

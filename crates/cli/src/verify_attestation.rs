@@ -57,8 +57,13 @@ pub(crate) struct VerifyAttestationArgs {
     #[arg(long)]
     builder_id: Option<String>,
     /// ClusterImagePolicy documents (file or directory) to evaluate over the verified
-    /// attestations; the identity flags are then optional.
-    #[arg(long)]
+    /// attestations instead of the identity, type and provenance flags: the policies say who
+    /// must have signed what.
+    #[arg(long, conflicts_with_all = [
+        "certificate_identity", "certificate_identity_regexp", "certificate_oidc_issuer",
+        "certificate_oidc_issuer_regexp", "key", "predicate_type", "source_uri", "source_ref",
+        "source_tag", "source_versioned_tag", "builder_id",
+    ])]
     policy: Vec<PathBuf>,
     /// With --policy: the image reference the globs are matched against (default: the
     /// artifact's file name).
@@ -291,7 +296,7 @@ fn run_policy(
     let set = policy::load(&args.policy)?;
     let trust = Trust::new(&set, verifier, &args.evaluation.trust_root)?;
     let (facts, failures) = trust.facts(candidates, artifact.artifact());
-    let image = policy::image_name(args.image.as_deref(), &args.artifact);
+    let image = policy::image_name(args.image.as_deref(), &args.artifact)?;
     let decision = set.evaluate(&image, &facts, &args.evaluation.options());
     args.evaluation.report(&image, &decision, &failures)
 }

@@ -802,3 +802,57 @@ fn gitlab_ci_provenance_follows_the_runner_format() {
         "the job token is masked: {text}"
     );
 }
+
+#[test]
+fn policy_check_of_a_digest_needs_an_image_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let policy = write(d, "p.yaml", &policy("https://issuer.example", "x"));
+    let bundle = vectors().join("bcr-module-bazel/MODULE.bazel.intoto.jsonl");
+    let digest =
+        std::fs::read_to_string(vectors().join("bcr-module-bazel/artifact.sha256")).unwrap();
+    let out = waxseal(&[
+        "policy",
+        "check",
+        "--policy",
+        &policy,
+        &format!("sha256:{}", digest.trim()),
+        "--bundle",
+        bundle.to_str().unwrap(),
+        "--trusted-root",
+        vectors()
+            .join("roots/production.trusted_root.json")
+            .to_str()
+            .unwrap(),
+    ]);
+    assert_exit(&out, 2, "no --image");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--image"),
+        "{}",
+        text(&out)
+    );
+    // With one, the real GitHub-signed provenance is evaluated: this policy's identity is not
+    // its signer, so it is denied with policy-controller's message.
+    let out = waxseal(&[
+        "policy",
+        "check",
+        "--policy",
+        &policy,
+        &format!("sha256:{}", digest.trim()),
+        "--image",
+        "registry.example/bazel@sha256:06ce330900a7d6403bc8d88e5dfad6aeeb8ae40179f66bb89e69c8bf6f6b1a0b",
+        "--bundle",
+        bundle.to_str().unwrap(),
+        "--trusted-root",
+        vectors()
+            .join("roots/production.trusted_root.json")
+            .to_str()
+            .unwrap(),
+    ]);
+    assert_exit(&out, 1, "another signer");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("failed policy: sbom-and-signer") && stderr.contains("authority alice"),
+        "{stderr}"
+    );
+}
