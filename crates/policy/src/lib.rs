@@ -66,6 +66,7 @@ mod error;
 mod evaluate;
 mod facts;
 mod glob;
+mod load;
 mod policy;
 mod predicate;
 mod rego;
@@ -101,7 +102,7 @@ impl PolicySet {
         let mut policies = Vec::new();
         let mut errors = Vec::new();
         for source in sources {
-            policy::load_source(source, &mut policies, &mut errors);
+            load::load_source(source, &mut policies, &mut errors);
         }
         if errors.is_empty() {
             Ok(Self { policies })
