@@ -35,6 +35,7 @@ mod cert;
 mod error;
 mod policy;
 mod tlog;
+mod verified;
 mod verifier;
 
 pub use error::{
@@ -42,6 +43,5 @@ pub use error::{
     TimeSource, TlogError, TrustedRootError,
 };
 pub use policy::{Artifact, Identity, Matcher, Policy};
-pub use verifier::{
-    MAX_TIMESTAMPS, VERIFIED_TIME_THRESHOLD, VerifiedBundle, VerifiedTime, Verifier,
-};
+pub use verified::{VerifiedBundle, VerifiedTime};
+pub use verifier::{MAX_TIMESTAMPS, VERIFIED_TIME_THRESHOLD, Verifier};
