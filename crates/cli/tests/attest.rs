@@ -856,3 +856,21 @@ fn policy_check_of_a_digest_needs_an_image_reference() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_readme_policy_example_is_valid() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut found = 0;
+    for block in readme.split("```yaml\n").skip(1) {
+        let yaml = block.split("\n```").next().unwrap();
+        if !yaml.contains("kind: ClusterImagePolicy") {
+            continue;
+        }
+        found += 1;
+        let path = write(dir.path(), &format!("readme-{found}.yaml"), yaml);
+        assert_exit(&waxseal(&["policy", "validate", &path]), 0, &path);
+    }
+    assert!(found > 0, "the README shows a ClusterImagePolicy");
+}
