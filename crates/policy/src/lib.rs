@@ -52,7 +52,10 @@
 //! "#;
 //! let policies = PolicySet::load(&[Source::new("cip.yaml", yaml)])?;
 //! let facts = Facts::new(
-//!     vec![SignatureFact::keyless("id", "alice@example.com", "https://accounts.google.com")],
+//!     vec![
+//!         SignatureFact::keyless("id", "alice@example.com", "https://accounts.google.com")
+//!             .with_ca_uri("https://fulcio.sigstore.dev"),
+//!     ],
 //!     vec![],
 //! );
 //! let decision = policies.evaluate("registry.local/app:v1", &facts, &Options::new(SystemTime::now()));
