@@ -145,15 +145,9 @@ pub(crate) fn run(args: &VerifyAttestationArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     for v in &verified {
-        print_verified(v, args.evaluation_output())?;
+        print_verified(v, args.evaluation.output_format())?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-impl VerifyAttestationArgs {
-    fn evaluation_output(&self) -> Output {
-        self.evaluation.output_format()
-    }
 }
 
 /// The statement checks after the bundle verified.
