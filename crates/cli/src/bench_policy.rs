@@ -30,6 +30,10 @@ pub(crate) struct PolicyArgs {
     /// Components in the SBOM the content policy walks.
     #[arg(long, default_value_t = 200)]
     components: usize,
+    /// Copies of the ClusterImagePolicy that all match the image (every one must pass; each
+    /// statement is converted for Rego once and shared by all of them).
+    #[arg(long, default_value_t = 1)]
+    policies: usize,
     /// Seconds to measure each figure.
     #[arg(long, default_value_t = 2.0)]
     seconds: f64,
@@ -45,17 +49,18 @@ struct PolicyReport {
     evaluations_per_sec: f64,
     policy_share_of_verification: f64,
     sbom_components: usize,
+    policies: usize,
 }
 
 const CASE: &str = "bcr-module-bazel";
 
 /// The policy: one keyless authority with two attestations, each with a Rego condition.
-fn policy_yaml(identity: &str, issuer: &str, builder: &str) -> String {
+fn policy_yaml(name: &str, identity: &str, issuer: &str, builder: &str) -> String {
     format!(
         r#"apiVersion: policy.sigstore.dev/v1beta1
 kind: ClusterImagePolicy
 metadata:
-  name: provenance-and-sbom
+  name: {name}
 spec:
   images:
   - glob: "**"
@@ -125,11 +130,18 @@ pub(crate) fn run(args: &PolicyArgs) -> Result<()> {
         Matcher::exact(&identity),
         Matcher::exact(&issuer),
     ));
-    let set = PolicySet::load(&[Source::new(
-        "bench.yaml",
-        policy_yaml(&identity, &issuer, &builder),
-    )])
-    .map_err(|e| anyhow::anyhow!("the bench policy does not load: {e}"))?;
+    let documents: Vec<String> = (0..args.policies.max(1))
+        .map(|i| {
+            policy_yaml(
+                &format!("provenance-and-sbom-{i}"),
+                &identity,
+                &issuer,
+                &builder,
+            )
+        })
+        .collect();
+    let set = PolicySet::load(&[Source::new("bench.yaml", documents.join("---\n"))])
+        .map_err(|e| anyhow::anyhow!("the bench policy does not load: {e}"))?;
     let components: Vec<_> = (0..args.components)
         .map(|i| {
             json!({"type": "library", "name": format!("component-{i}"), "version": "1.0.0",
@@ -182,11 +194,15 @@ pub(crate) fn run(args: &PolicyArgs) -> Result<()> {
         // Per decision: two bundle verifications, then one policy step.
         policy_share_of_verification: (1.0 / evaluation_rate) / (2.0 / verify_rate),
         sbom_components: args.components,
+        policies: args.policies.max(1),
     };
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
-        println!("case {CASE} (one core)");
+        println!(
+            "case {CASE} (one core), {} matching policies, SBOM of {} components",
+            report.policies, report.sbom_components
+        );
         println!("  bundle verifications/s                   {verify_rate:>10.0}");
         println!(
             "  policy steps/s (facts + 2 Rego + CIP)    {:>10.0}",

@@ -2,11 +2,14 @@
 //! passing authority satisfies a policy (OR), then the CIP-level policy runs over the
 //! `PolicyResult` of the passing authorities.
 
+use std::cell::OnceCell;
+
 use serde_json::{Map, Value, json};
 
 use crate::decision::{AttestationResult, AuthorityResult, Options, PolicyResult};
 use crate::facts::{Facts, SignatureFact, Signer};
 use crate::policy::{Authority, AuthorityKind, ClusterImagePolicy, StaticAction};
+use crate::rego;
 
 /// Fulcio GitHub workflow extensions and their PolicySignature JSON names
 /// (`pkg/webhook/validator_result.go` `GithubExtensions`).
@@ -25,10 +28,35 @@ pub(crate) struct CipOutcome {
     pub(crate) warnings: Vec<String>,
 }
 
+/// The attestation statements of one evaluation as Rego input, each converted the first time a
+/// policy reads it and then shared by every policy and authority that reads it again.
+pub(crate) struct Statements<'a> {
+    facts: &'a Facts,
+    converted: Vec<OnceCell<Result<regorus::Value, String>>>,
+}
+
+impl<'a> Statements<'a> {
+    pub(crate) fn new(facts: &'a Facts) -> Self {
+        Self {
+            facts,
+            converted: facts.attestations.iter().map(|_| OnceCell::new()).collect(),
+        }
+    }
+
+    /// Attestation `index`'s statement as Rego input.
+    fn input(&self, index: usize) -> Result<&regorus::Value, String> {
+        let statement = &self.facts.attestations[index].statement;
+        match self.converted[index].get_or_init(|| rego::to_input(statement)) {
+            Ok(value) => Ok(value),
+            Err(e) => Err(e.clone()),
+        }
+    }
+}
+
 pub(crate) fn evaluate_cip(
     cip: &ClusterImagePolicy,
     image: &str,
-    facts: &Facts,
+    statements: &Statements<'_>,
     options: &Options,
 ) -> CipOutcome {
     let mut authorities = Vec::new();
@@ -36,7 +64,8 @@ pub(crate) fn evaluate_cip(
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     for authority in cip.authorities() {
-        let (result, matched) = evaluate_authority(authority, image, facts, options, &mut warnings);
+        let (result, matched) =
+            evaluate_authority(authority, image, statements, options, &mut warnings);
         match matched {
             Some(m) => {
                 matches.insert(authority.name().to_owned(), m);
@@ -85,10 +114,11 @@ pub(crate) fn evaluate_cip(
 fn evaluate_authority(
     authority: &Authority,
     image: &str,
-    facts: &Facts,
+    statements: &Statements<'_>,
     options: &Options,
     warnings: &mut Vec<String>,
 ) -> (AuthorityResult, Option<Value>) {
+    let facts = statements.facts;
     let name = authority.name().to_owned();
     let mut result = AuthorityResult {
         name: name.clone(),
@@ -153,7 +183,8 @@ fn evaluate_authority(
     let verified: Vec<_> = facts
         .attestations
         .iter()
-        .filter(|a| match signer_matches(authority, &a.signature) {
+        .enumerate()
+        .filter(|(_, a)| match signer_matches(authority, &a.signature) {
             Ok(()) => true,
             Err(r) => {
                 reasons.push(r);
@@ -179,7 +210,7 @@ fn evaluate_authority(
     for wanted in authority.attestations() {
         let of_type: Vec<_> = verified
             .iter()
-            .filter(|a| a.predicate_type == wanted.predicate_type_uri())
+            .filter(|(_, a)| a.predicate_type == wanted.predicate_type_uri())
             .collect();
         let mut att = AttestationResult {
             name: wanted.name().to_owned(),
@@ -194,8 +225,17 @@ fn evaluate_authority(
             ));
         } else if let Some(rego) = wanted.rego() {
             // policy-controller: every statement of the type must pass the policy.
-            for a in &of_type {
-                match rego.evaluate(&a.statement, options.now, &options.rego_limits) {
+            for (index, _) in &of_type {
+                let evaluated = statements
+                    .input(*index)
+                    .map_err(|error| rego::NotCompliant {
+                        error,
+                        warnings: Vec::new(),
+                    })
+                    .and_then(|input| {
+                        rego.evaluate_input(input, options.now, &options.rego_limits)
+                    });
+                match evaluated {
                     Ok(ok) => warnings.extend(ok.warnings),
                     Err(fail) => {
                         warnings.extend(fail.warnings);
@@ -213,7 +253,7 @@ fn evaluate_authority(
             att.passed = true;
             let list: Vec<Value> = of_type
                 .iter()
-                .map(|a| {
+                .map(|(_, a)| {
                     let mut v = policy_signature(&a.signature);
                     if let Some(obj) = v.as_object_mut() {
                         obj.insert(

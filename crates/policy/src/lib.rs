@@ -182,9 +182,10 @@ impl PolicySet {
             }
         };
         let matching = self.matching_ref(&parsed);
+        let statements = evaluate::Statements::new(facts);
         for policy in &self.policies {
             if matching.iter().any(|m| std::ptr::eq(*m, policy)) {
-                let outcome = evaluate::evaluate_cip(policy, image, facts, options);
+                let outcome = evaluate::evaluate_cip(policy, image, &statements, options);
                 decision.warnings.extend(outcome.warnings);
                 if !outcome.result.passed {
                     let lines = outcome

@@ -106,6 +106,21 @@ impl RegoPolicy {
         now: SystemTime,
         limits: &RegoLimits,
     ) -> Result<Compliant, NotCompliant> {
+        let input = to_input(input).map_err(|error| NotCompliant {
+            error,
+            warnings: Vec::new(),
+        })?;
+        self.evaluate_input(&input, now, limits)
+    }
+
+    /// [`RegoPolicy::evaluate`] over an input already converted with [`to_input`] (a statement
+    /// several policies read is converted once).
+    pub(crate) fn evaluate_input(
+        &self,
+        input: &Value,
+        now: SystemTime,
+        limits: &RegoLimits,
+    ) -> Result<Compliant, NotCompliant> {
         self.run(input, now, limits).map_err(|error| NotCompliant {
             error,
             warnings: Vec::new(),
@@ -114,7 +129,7 @@ impl RegoPolicy {
 
     fn run(
         &self,
-        input: &serde_json::Value,
+        input: &Value,
         now: SystemTime,
         limits: &RegoLimits,
     ) -> Result<Result<Compliant, NotCompliant>, String> {
@@ -155,16 +170,21 @@ impl RegoPolicy {
         let data = serde_json::json!({ "waxseal": { "now_ns": now_ns } });
         let data = Value::from_json_str(&data.to_string()).map_err(|e| format!("{e:#}"))?;
         engine.add_data(data).map_err(|e| format!("{e:#}"))?;
-        // Straight from the JSON tree, without printing and re-parsing it.
-        let input =
-            <Value as serde::Deserialize>::deserialize(input).map_err(|e| format!("{e:#}"))?;
-        engine.set_input(input);
+        // Values share their trees: this clone is a reference count.
+        engine.set_input(input.clone());
 
         let result = engine
             .eval_rule("data.sigstore.isCompliant".to_owned())
             .map_err(|e| describe_failure(&e, limits))?;
         Ok(interpret(&result))
     }
+}
+
+/// A JSON document as Rego input: straight from the JSON tree, without printing and re-parsing
+/// it. This is most of the cost of evaluating a policy over a large statement (a `BTreeMap` and
+/// an `Arc<str>` per node), so callers convert each statement once.
+pub(crate) fn to_input(json: &serde_json::Value) -> Result<Value, String> {
+    <Value as serde::Deserialize>::deserialize(json).map_err(|e| format!("{e:#}"))
 }
 
 /// cosign's reading of the result: `true` passes; a collection passes at its first
