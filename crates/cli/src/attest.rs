@@ -33,7 +33,11 @@ pub(crate) struct AttestArgs {
     predicate: Option<PathBuf>,
     /// The predicate type: a URI or cosign's names (slsaprovenance, slsaprovenance02,
     /// slsaprovenance1, link, spdx, spdxjson, cyclonedx, vuln, openvex, custom).
-    #[arg(long = "type", required_unless_present = "provenance")]
+    #[arg(
+        long = "type",
+        required_unless_present = "provenance",
+        conflicts_with = "provenance"
+    )]
     predicate_type: Option<String>,
     /// Build SLSA v1 provenance from the CI job instead (GitHub Actions: from the job's OIDC
     /// token and GITHUB_SERVER_URL; GitLab CI: from its CI_* variables).
