@@ -1,0 +1,8 @@
+//! Integration tests for waxseal-oci.
+//!
+//! - `vectors`: every case of `../shared/vectors/oci-legacy` (real cosign legacy signatures).
+//! - `tables`: manifests, indexes, the referrers fallback, the referrer manifest layout,
+//!   simple signing bytes and docker reference normalisation.
+
+mod tables;
+mod vectors;
