@@ -64,7 +64,10 @@ impl FromStr for Digest {
             return Err(invalid("sha256 hex must be 64 characters"));
         }
         // descriptor.md: the encoded portion of sha256 MUST match /[a-f0-9]{64}/.
-        if !hex_part.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        if !hex_part
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
             return Err(invalid("sha256 hex must be lowercase [0-9a-f]"));
         }
         let mut bytes = [0u8; 32];
@@ -101,6 +104,8 @@ impl<'de> serde::Deserialize<'de> for Digest {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::expect_used)]
+
     use super::*;
 
     struct Case {

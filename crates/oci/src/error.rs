@@ -23,7 +23,9 @@ pub enum Error {
         actual: Digest,
     },
     /// A `containers/image` signature file does not start with `"\x00sigstore-json\n"`.
-    #[error("not a containers/image sigstore signature file (missing \"\\x00sigstore-json\\n\" prefix)")]
+    #[error(
+        "not a containers/image sigstore signature file (missing \"\\x00sigstore-json\\n\" prefix)"
+    )]
     InvalidContainersImagePrefix,
     /// A digest is not `sha256:` followed by 64 lowercase hex digits.
     #[error("invalid digest {value:?}: {reason}")]
@@ -75,7 +77,9 @@ pub enum Error {
     MissingMediaType,
     /// A referrers index (from the `sha256-<hex>` tag) is not an OCI image index with
     /// `schemaVersion` 2 and the index `mediaType` in its body.
-    #[error("not a referrers index: body mediaType is {media_type:?}, schemaVersion {schema_version}")]
+    #[error(
+        "not a referrers index: body mediaType is {media_type:?}, schemaVersion {schema_version}"
+    )]
     NotReferrersIndex {
         /// The body's `mediaType`, if any.
         media_type: Option<String>,
@@ -101,7 +105,9 @@ pub enum Error {
         actual: u64,
     },
     /// A simple signing payload's `critical.type` is not `cosign container image signature`.
-    #[error("simple signing critical.type is {found:?}, expected \"cosign container image signature\"")]
+    #[error(
+        "simple signing critical.type is {found:?}, expected \"cosign container image signature\""
+    )]
     UnknownSignatureType {
         /// The type found.
         found: String,

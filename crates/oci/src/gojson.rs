@@ -130,6 +130,8 @@ pub(crate) fn write_string_map(out: &mut String, map: &std::collections::BTreeMa
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::expect_used)]
+
     use super::*;
 
     struct Case {

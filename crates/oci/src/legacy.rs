@@ -202,7 +202,10 @@ impl LegacySignature {
             out.insert(annotation::RFC3161_TIMESTAMP.to_owned(), json);
         }
         if let Some(predicate_type) = &self.predicate_type {
-            out.insert(annotation::PREDICATE_TYPE.to_owned(), predicate_type.clone());
+            out.insert(
+                annotation::PREDICATE_TYPE.to_owned(),
+                predicate_type.clone(),
+            );
         }
         out
     }
@@ -228,8 +231,8 @@ impl RekorBundle {
     ///
     /// [`Error::Json`] or [`Error::Base64`] (for `SignedEntryTimestamp` or `body`).
     pub fn parse(json: &[u8]) -> Result<Self, Error> {
-        let raw: RawRekorBundle =
-            serde_json::from_slice(json).map_err(|e| Error::json("cosign bundle annotation", &e))?;
+        let raw: RawRekorBundle = serde_json::from_slice(json)
+            .map_err(|e| Error::json("cosign bundle annotation", &e))?;
         let signed_entry_timestamp = STANDARD
             .decode(raw.signed_entry_timestamp.as_bytes())
             .map_err(|e| Error::base64("SignedEntryTimestamp", &e))?;

@@ -53,8 +53,8 @@ pub use legacy::{
     CONTAINERS_IMAGE_PREFIX, Kind, LegacySignature, RekorBundle, RekorPayload, legacy_tag,
 };
 pub use manifest::{
-    Descriptor, EMPTY_CONFIG_BYTES, Index, MAX_MANIFEST_SIZE, Manifest, ManifestDocument,
-    Platform, empty_config, fallback_tag, referrer_manifest,
+    Descriptor, EMPTY_CONFIG_BYTES, Index, MAX_MANIFEST_SIZE, Manifest, ManifestDocument, Platform,
+    empty_config, fallback_tag, referrer_manifest,
 };
 pub use simplesigning::{
     COSIGN_SIGNATURE_TYPE, DEFAULT_REGISTRY, MAX_PAYLOAD_SIZE, SimpleSigning, docker_reference,

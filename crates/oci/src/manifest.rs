@@ -90,6 +90,10 @@ pub struct Index {
 /// A manifest body of one of the four types this crate reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once per fetch and matched on directly; boxing would only add noise"
+)]
 pub enum ManifestDocument {
     /// An image index or manifest list.
     Index(Index),
@@ -150,7 +154,11 @@ pub fn referrer_manifest(
             bundle_digest,
             bundle_size,
         )],
-        subject: Some(Descriptor::new(subject.media_type, subject.digest, subject.size)),
+        subject: Some(Descriptor::new(
+            subject.media_type,
+            subject.digest,
+            subject.size,
+        )),
         annotations,
         artifact_type: Some(media_type::SIGSTORE_BUNDLE_V03.to_owned()),
     }
@@ -372,8 +380,10 @@ impl Index {
         if !self.manifests.iter().any(|m| m.digest == referrer.digest) {
             self.manifests.push(referrer);
         }
-        self.manifests
-            .sort_by(|a, b| a.digest.to_string().cmp(&b.digest.to_string()));
+        // ggcr sorts by `Digest.String()`; for sha256 digests the byte order is the same as the
+        // order of their lowercase hex. Stable, so equal digests (none, after the dedupe) keep
+        // their order.
+        self.manifests.sort_by_key(|m| m.digest);
         media_type::OCI_INDEX.clone_into(&mut self.media_type);
     }
 
@@ -559,7 +569,10 @@ impl RawDocument {
                 .into_iter()
                 .map(RawDescriptor::into_descriptor)
                 .collect::<Result<_, _>>()?,
-            subject: self.subject.map(RawDescriptor::into_descriptor).transpose()?,
+            subject: self
+                .subject
+                .map(RawDescriptor::into_descriptor)
+                .transpose()?,
             annotations: self.annotations,
             artifact_type: self.artifact_type,
         })
@@ -575,7 +588,10 @@ impl RawDocument {
                 .map(RawDescriptor::into_descriptor)
                 .collect::<Result<_, _>>()?,
             annotations: self.annotations,
-            subject: self.subject.map(RawDescriptor::into_descriptor).transpose()?,
+            subject: self
+                .subject
+                .map(RawDescriptor::into_descriptor)
+                .transpose()?,
             artifact_type: self.artifact_type,
         })
     }

@@ -195,11 +195,7 @@ pub fn docker_reference(image_ref: &str) -> Result<String, Error> {
         None => without_digest,
     };
     let (registry, repository) = match repository_part.split_once('/') {
-        Some((first, rest))
-            if first.contains(['.', ':']) || first == "localhost" =>
-        {
-            (first, rest)
-        }
+        Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => (first, rest),
         _ => (DEFAULT_REGISTRY, repository_part),
     };
     let registry = if registry == "docker.io" {
@@ -212,7 +208,9 @@ pub fn docker_reference(image_ref: &str) -> Result<String, Error> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
     {
-        return Err(invalid("registry must be a host name or address, with an optional port"));
+        return Err(invalid(
+            "registry must be a host name or address, with an optional port",
+        ));
     }
     if repository.is_empty()
         || !repository

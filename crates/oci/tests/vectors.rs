@@ -4,7 +4,10 @@ use std::path::PathBuf;
 
 use waxseal_oci::{Digest, LegacySignature, SimpleSigning, media_type};
 
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/vectors/oci-legacy");
+const VECTORS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/vectors/oci-legacy"
+);
 
 fn read(path: &str) -> Vec<u8> {
     let full = PathBuf::from(VECTORS).join(path);
@@ -101,7 +104,8 @@ fn legacy_signatures_round_trip_and_digest_claims_match_the_manifest_record() {
             }
 
             // The payload parses, and cosign's serialisation of it is the stored bytes.
-            let payload = SimpleSigning::parse(&sig.payload).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let payload =
+                SimpleSigning::parse(&sig.payload).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(
                 payload.to_bytes(),
                 sig.payload,
