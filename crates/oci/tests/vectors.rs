@@ -170,3 +170,27 @@ fn digest_mismatch_cases_are_the_failing_digest_cases() {
 fn sha256(bytes: &[u8]) -> [u8; 32] {
     *Digest::of(bytes).as_bytes()
 }
+
+#[test]
+fn from_layer_reads_the_descriptor_form_and_checks_the_content() {
+    let file = read("dir-img-cosign-key-rekor-valid/signature-1");
+    let sig = LegacySignature::from_containers_image_file(&file).expect("vector parses");
+    let layer = sig.to_descriptor();
+    let back = LegacySignature::from_layer(&layer, sig.payload.clone()).expect("layer parses");
+    assert_eq!(back, sig);
+
+    let mut tampered = sig.payload.clone();
+    tampered[0] ^= 1;
+    assert!(matches!(
+        LegacySignature::from_layer(&layer, tampered),
+        Err(waxseal_oci::Error::DigestMismatch { .. })
+    ));
+    assert!(matches!(
+        LegacySignature::from_layer(&layer, sig.payload[1..].to_vec()),
+        Err(waxseal_oci::Error::SizeMismatch { .. })
+    ));
+    assert!(matches!(
+        LegacySignature::from_containers_image_file(&file[1..]),
+        Err(waxseal_oci::Error::InvalidContainersImagePrefix)
+    ));
+}
