@@ -3,7 +3,7 @@
 //! throughput and the store's durable-commit rate (one fsynced SQLite transaction).
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -473,6 +473,20 @@ fn signature_rate(algorithm: Algorithm, seconds: f64) -> Result<f64> {
     rate(seconds, || public.verify(&message, &signature).is_ok())
 }
 
+/// The case whose `key` member is `id` in the `manifest.json` of a shared vectors folder.
+pub(crate) fn vector_case(dir: &Path, key: &str, id: &str) -> Result<serde_json::Value> {
+    let path = dir.join("manifest.json");
+    let bytes =
+        std::fs::read(&path).with_context(|| format!("couldn't read {}", path.display()))?;
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&bytes).context("couldn't parse the manifest")?;
+    manifest["cases"]
+        .as_array()
+        .and_then(|cases| cases.iter().find(|c| c[key] == id))
+        .cloned()
+        .with_context(|| format!("no case {id} in {}", path.display()))
+}
+
 pub(crate) fn run_verify(args: &VerifyArgs) -> Result<()> {
     use waxseal_verify::{Identity, Matcher, Policy, Verifier};
 
@@ -480,12 +494,8 @@ pub(crate) fn run_verify(args: &VerifyArgs) -> Result<()> {
         let path = args.vectors.join(relative);
         std::fs::read(&path).with_context(|| format!("couldn't read {}", path.display()))
     };
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&read("manifest.json")?).context("couldn't parse the manifest")?;
-    let case = manifest["cases"]
-        .as_array()
-        .and_then(|cases| cases.iter().find(|c| c["name"] == args.case.as_str()))
-        .with_context(|| format!("no case {} in the manifest", args.case))?;
+    let case = vector_case(&args.vectors, "name", &args.case)?;
+
     let field = |name: &str| {
         case[name]
             .as_str()

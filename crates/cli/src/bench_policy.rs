@@ -18,7 +18,7 @@ use serde_json::json;
 use waxseal_policy::{AttestationFact, Facts, NoMatch, Options, PolicySet, Source};
 use waxseal_verify::{Artifact, Identity, Matcher, Policy, VerifiedBundle, Verifier};
 
-use crate::bench::rate;
+use crate::bench::{rate, vector_case};
 use crate::evidence;
 
 /// `waxseal bench policy`.
@@ -104,12 +104,7 @@ pub(crate) fn run(args: &PolicyArgs) -> Result<()> {
         let path = args.vectors.join(relative);
         std::fs::read(&path).with_context(|| format!("couldn't read {}", path.display()))
     };
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&read("manifest.json")?).context("couldn't parse the manifest")?;
-    let case = manifest["cases"]
-        .as_array()
-        .and_then(|cases| cases.iter().find(|c| c["id"] == CASE))
-        .with_context(|| format!("no case {CASE} in the manifest"))?;
+    let case = vector_case(&args.vectors, "id", CASE)?;
     let text = |v: &serde_json::Value| v.as_str().map(str::to_owned).context("a manifest field");
     let identity = text(&case["expected_identity"])?;
     let issuer = text(&case["expected_issuer"])?;

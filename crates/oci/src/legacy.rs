@@ -71,8 +71,8 @@ pub struct LegacySignature {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RekorBundle {
-    /// `SignedEntryTimestamp`, base64-decoded: the log's signature over
-    /// [`RekorPayload::canonical_json`].
+    /// `SignedEntryTimestamp`, base64-decoded: the log's signature over the payload's RFC 8785
+    /// form, `waxseal_bundle::rekor::set_payload(body, integratedTime, logID, logIndex)`.
     pub signed_entry_timestamp: Vec<u8>,
     /// `Payload`.
     pub payload: RekorPayload,
@@ -287,41 +287,6 @@ impl RekorPayload {
             .decode(self.body.as_bytes())
             .map_err(|e| Error::base64("body", &e))
     }
-
-    /// The bytes the SignedEntryTimestamp signs: the payload in RFC 8785 (JCS) form, keys
-    /// sorted (`body`, `integratedTime`, `logID`, `logIndex`).
-    #[must_use]
-    pub fn canonical_json(&self) -> Vec<u8> {
-        let mut out = String::from("{\"body\":");
-        jcs_str(&mut out, &self.body);
-        out.push_str(",\"integratedTime\":");
-        out.push_str(&self.integrated_time.to_string());
-        out.push_str(",\"logID\":");
-        jcs_str(&mut out, &self.log_id);
-        out.push_str(",\"logIndex\":");
-        out.push_str(&self.log_index.to_string());
-        out.push('}');
-        out.into_bytes()
-    }
-}
-
-/// RFC 8785 §3.2.2.2 string serialisation (ECMAScript `JSON.stringify`).
-fn jcs_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{0}'..='\u{1f}' => out.push_str(&format!("\\u{:04x}", c as u32)),
-            other => out.push(other),
-        }
-    }
-    out.push('"');
 }
 
 #[derive(Deserialize)]

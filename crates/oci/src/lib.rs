@@ -20,7 +20,7 @@
 //!
 //! What it does **not** do: talk to a registry, follow tags, authenticate or pick Accept
 //! headers (the registry client built on this crate does); verify signatures, certificates,
-//! SETs, timestamps or bundles (`waxseal-verify`; [`RekorPayload::canonical_json`] gives it
+//! SETs, timestamps or bundles (`waxseal-verify`; `waxseal_bundle::rekor::set_payload` gives
 //! the bytes a SET signs); parse Sigstore bundles or DSSE envelopes inside layers
 //! (`waxseal-bundle`); read a clock (the `created` time is injected); read Docker schema 1
 //! manifests or non-sha256 digests (both are refused).

@@ -301,22 +301,12 @@ impl Manifest {
         out.push(',');
         write_key(&mut out, "layers");
         write_descriptors(&mut out, &self.layers);
-        if !self.annotations.is_empty() {
-            out.push(',');
-            write_key(&mut out, "annotations");
-            write_string_map(&mut out, &self.annotations);
-        }
-        if let Some(subject) = &self.subject {
-            out.push(',');
-            write_key(&mut out, "subject");
-            subject.write_json(&mut out);
-        }
-        if let Some(artifact_type) = &self.artifact_type {
-            out.push(',');
-            write_key(&mut out, "artifactType");
-            write_str(&mut out, artifact_type);
-        }
-        out.push('}');
+        write_tail(
+            &mut out,
+            &self.annotations,
+            self.subject.as_ref(),
+            self.artifact_type.as_deref(),
+        );
         out.into_bytes()
     }
 
@@ -410,22 +400,12 @@ impl Index {
         out.push(',');
         write_key(&mut out, "manifests");
         write_descriptors(&mut out, &self.manifests);
-        if !self.annotations.is_empty() {
-            out.push(',');
-            write_key(&mut out, "annotations");
-            write_string_map(&mut out, &self.annotations);
-        }
-        if let Some(subject) = &self.subject {
-            out.push(',');
-            write_key(&mut out, "subject");
-            subject.write_json(&mut out);
-        }
-        if let Some(artifact_type) = &self.artifact_type {
-            out.push(',');
-            write_key(&mut out, "artifactType");
-            write_str(&mut out, artifact_type);
-        }
-        out.push('}');
+        write_tail(
+            &mut out,
+            &self.annotations,
+            self.subject.as_ref(),
+            self.artifact_type.as_deref(),
+        );
         out.into_bytes()
     }
 }
@@ -618,4 +598,30 @@ impl RawDescriptor {
             }),
         })
     }
+}
+
+/// The members a manifest and an index end with, in cosign's order: `annotations` (when any),
+/// `subject`, `artifactType`, then the closing brace.
+fn write_tail(
+    out: &mut String,
+    annotations: &BTreeMap<String, String>,
+    subject: Option<&Descriptor>,
+    artifact_type: Option<&str>,
+) {
+    if !annotations.is_empty() {
+        out.push(',');
+        write_key(out, "annotations");
+        write_string_map(out, annotations);
+    }
+    if let Some(subject) = subject {
+        out.push(',');
+        write_key(out, "subject");
+        subject.write_json(out);
+    }
+    if let Some(artifact_type) = artifact_type {
+        out.push(',');
+        write_key(out, "artifactType");
+        write_str(out, artifact_type);
+    }
+    out.push('}');
 }
