@@ -68,7 +68,10 @@ pub enum BundleError {
         reason: String,
     },
     /// A log entry lacks its inclusion proof, or the proof its checkpoint.
-    #[error("log entry {index} has no {missing} (required for every bundle version)")]
+    #[error(
+        "log entry {index} has no {missing}, which the transparency log requirement needs for \
+         every bundle version"
+    )]
     MissingInclusionProof {
         /// Position in `tlogEntries`.
         index: usize,

@@ -10,6 +10,8 @@
 //! (inclusion proofs, RFC 9162 §2.1.3.2; checkpoints, C2SP `tlog-checkpoint`; SETs; canonical
 //! body consistency against CVE-2022-36056), RFC 3161 timestamps, message signatures and DSSE
 //! envelopes with in-toto statements. See [`Verifier::verify`] for the exact order.
+//! [`Verifier::verify_with`] takes [`VerifyOptions`], such as cosign's weaker
+//! [`TlogRequirement`]s.
 //!
 //! What it does **not** do: fetch anything (no network, no TUF: the caller supplies the trusted
 //! root, or uses the embedded production root via [`Verifier::production`]), read the clock
@@ -33,6 +35,7 @@
 
 mod cert;
 mod error;
+mod options;
 mod policy;
 mod tlog;
 mod verified;
@@ -42,6 +45,7 @@ pub use error::{
     BundleError, CertificateError, Error, InputError, PolicyError, SignatureError, Time, TimeError,
     TimeSource, TlogError, TrustedRootError,
 };
+pub use options::{TlogRequirement, VerifyOptions};
 pub use policy::{Artifact, Identity, Matcher, Policy};
 pub use verified::{VerifiedBundle, VerifiedTime};
 pub use verifier::{MAX_TIMESTAMPS, VERIFIED_TIME_THRESHOLD, Verifier};

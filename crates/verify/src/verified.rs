@@ -40,6 +40,8 @@ pub struct VerifiedBundle {
     pub(crate) times: Vec<VerifiedTime>,
     pub(crate) rfc3161_timestamps: usize,
     pub(crate) unverified_timestamps: usize,
+    pub(crate) log_entry: bool,
+    pub(crate) inclusion_proof: bool,
     pub(crate) log_index: i64,
     pub(crate) log_id: Vec<u8>,
     pub(crate) tlog_kind: (String, String),
@@ -133,6 +135,22 @@ impl VerifiedBundle {
     /// sigstore-python skips them); 0 when all verified.
     pub fn unverified_timestamps(&self) -> usize {
         self.unverified_timestamps
+    }
+
+    /// Whether the bundle had a transparency log entry, which was verified. Always `true`
+    /// except under [`TlogRequirement::InsecureSkip`](crate::TlogRequirement::InsecureSkip),
+    /// which accepts a bundle without one; then [`Self::log_index`] is 0, [`Self::log_id`]
+    /// and both parts of [`Self::tlog_kind`] are empty.
+    pub fn has_log_entry(&self) -> bool {
+        self.log_entry
+    }
+
+    /// Whether the entry's inclusion proof and checkpoint were verified (`false` when only its
+    /// inclusion promise was, as
+    /// [`TlogRequirement::PromiseOrProof`](crate::TlogRequirement::PromiseOrProof) allows, or
+    /// when there is no entry).
+    pub fn inclusion_proof_verified(&self) -> bool {
+        self.inclusion_proof
     }
 
     /// The log entry's index.

@@ -18,6 +18,7 @@ use crate::error::{
     BundleError, CertificateError, Error, InputError, PolicyError, SignatureError, Time, TimeError,
     TimeSource, TlogError, TrustedRootError,
 };
+use crate::options::{TlogRequirement, VerifyOptions};
 use crate::policy::{Artifact, Policy};
 use crate::tlog::{self, Expected, Signer};
 use crate::verified::{VerifiedBundle, VerifiedTime};
@@ -228,14 +229,56 @@ impl Verifier {
         artifact: Artifact<'_>,
         policy: &Policy,
     ) -> Result<VerifiedBundle, Error> {
-        let shape = check_shape(bundle, policy)?;
-        let times = self.verified_times(&shape)?;
+        self.verify_with(bundle, artifact, policy, &VerifyOptions::default())
+    }
+
+    /// Verifies `bundle` as [`Verifier::verify`] does, with `options`. Only stage 1 (what the
+    /// log entry must carry) and stage 2 (whether a verified time is needed) depend on them:
+    ///
+    /// - [`TlogRequirement::Proof`] (the default) is [`Verifier::verify`].
+    /// - [`TlogRequirement::PromiseOrProof`]: an entry without an inclusion proof is accepted
+    ///   when it has an inclusion promise (SET) and an integrated time; the SET must then verify
+    ///   in stage 5. An entry with a proof is checked as under `Proof`, SET included.
+    /// - [`TlogRequirement::InsecureSkip`]: the bundle may have no log entry (stages 5 and 8 are
+    ///   then skipped); an entry present is checked as under `PromiseOrProof`. With a key
+    ///   policy, no entry and no RFC 3161 timestamps, no verified time is required.
+    ///
+    /// # Errors
+    ///
+    /// As [`Verifier::verify`].
+    pub fn verify_with(
+        &self,
+        bundle: &Bundle,
+        artifact: Artifact<'_>,
+        policy: &Policy,
+        options: &VerifyOptions,
+    ) -> Result<VerifiedBundle, Error> {
+        self.verify_inner(bundle, artifact, policy, options, None)
+    }
+
+    /// The verification itself. `timestamped` is what RFC 3161 tokens must cover when it is
+    /// not the signature (cosign's legacy `.att` layers timestamp the envelope JSON).
+    pub(crate) fn verify_inner(
+        &self,
+        bundle: &Bundle,
+        artifact: Artifact<'_>,
+        policy: &Policy,
+        options: &VerifyOptions,
+        timestamped: Option<&[u8]>,
+    ) -> Result<VerifiedBundle, Error> {
+        let mut shape = check_shape(bundle, policy, options)?;
+        if let Some(bytes) = timestamped {
+            shape.timestamped = bytes;
+        }
+        let times = self.verified_times(&shape, policy)?;
         let leaf = match shape.leaf_der {
             Some(der) => Some(self.check_certificate(der, &times.times)?),
             None => None,
         };
         let signer = check_policy(policy, leaf.as_ref())?;
-        self.check_log_entry(shape.entry, times.integrated)?;
+        if let Some(entry) = shape.entry {
+            self.check_log_entry(entry, times.integrated)?;
+        }
         check_validity(leaf.as_ref(), &times.times)?;
         let signed = check_signature(&shape, &signer.key, artifact)?;
         check_body_consistency(&shape, leaf.as_ref(), &signer.key, &signed)?;
@@ -243,7 +286,7 @@ impl Verifier {
     }
 
     /// Stage 2: the RFC 3161 times that verify, and the integrated time a SET will bind.
-    fn verified_times<'a>(&self, shape: &Shape<'a>) -> Result<Times<'a>, Error> {
+    fn verified_times<'a>(&self, shape: &Shape<'a>, policy: &Policy) -> Result<Times<'a>, Error> {
         let tokens = shape.tokens;
         if !tokens.is_empty() && self.tsas.is_empty() {
             return Err(TimeError::NoTimestampAuthority.into());
@@ -251,7 +294,7 @@ impl Verifier {
         let mut times = Vec::with_capacity(tokens.len() + 1);
         let mut last_tsa_error = String::new();
         for token in tokens {
-            match self.verify_token(&token.signed_timestamp, shape.signature) {
+            match self.verify_token(&token.signed_timestamp, shape.timestamped) {
                 Ok(time) => times.push(VerifiedTime {
                     source: TimeSource::TimestampAuthority,
                     time: Time(time),
@@ -260,9 +303,11 @@ impl Verifier {
             }
         }
         let verified_timestamps = times.len();
-        let entry = shape.entry;
-        let integrated = match (entry.integrated_time, &entry.inclusion_promise) {
-            (Some(t), Some(promise)) if t != 0 => {
+        let integrated = match shape
+            .entry
+            .map(|entry| (entry, entry.integrated_time, &entry.inclusion_promise))
+        {
+            Some((entry, Some(t), Some(promise))) if t != 0 => {
                 let kind = &entry.kind_version;
                 if !is_rekor_v1_kind(&kind.kind, &kind.version) {
                     return Err(TimeError::IntegratedTimeUnsupported {
@@ -279,10 +324,19 @@ impl Verifier {
             }
             _ => None,
         };
-        if times.len() < VERIFIED_TIME_THRESHOLD {
+        // Keys have no validity period: a key-signed bundle without log entry (InsecureSkip)
+        // and without timestamps needs no time.
+        let required =
+            if shape.entry.is_none() && tokens.is_empty() && matches!(policy, Policy::PublicKey(_))
+            {
+                0
+            } else {
+                VERIFIED_TIME_THRESHOLD
+            };
+        if times.len() < required {
             return Err(TimeError::NotEnoughVerifiedTimes {
                 verified: times.len(),
-                required: VERIFIED_TIME_THRESHOLD,
+                required,
                 tokens: tokens.len(),
                 detail: if last_tsa_error.is_empty() {
                     String::new()
@@ -300,7 +354,9 @@ impl Verifier {
         })
     }
 
-    /// Stage 5: the entry's log, its inclusion proof and checkpoint, and the SET.
+    /// Stage 5: the entry's log, its inclusion proof and checkpoint (when it has one: stage 1
+    /// let an entry without one through only with a promise, under `PromiseOrProof`), and the
+    /// SET.
     fn check_log_entry(
         &self,
         entry: &TransparencyLogEntry,
@@ -313,7 +369,17 @@ impl Verifier {
             .ok_or_else(|| TlogError::LogUnknown {
                 log_id: hex::encode(&entry.log_id.key_id),
             })?;
-        tlog::check_inclusion(entry, &log.log_id, &log.key)?;
+        match (&entry.inclusion_proof, integrated) {
+            (Some(_), _) => tlog::check_inclusion(entry, &log.log_id, &log.key)?,
+            (None, Some(_)) => {}
+            (None, None) => {
+                return Err(BundleError::MissingInclusionProof {
+                    index: 0,
+                    missing: "inclusion proof or inclusion promise",
+                }
+                .into());
+            }
+        }
         if let Some((t, promise)) = integrated {
             let time = unix_time(t);
             if log.valid_for.as_ref().is_some_and(|v| !v.contains(time)) {
@@ -527,9 +593,12 @@ fn ca_chain(ca: &waxseal_bundle::CertificateAuthority, i: usize) -> Result<CaCha
 
 /// Stage 1's result: the bundle's parts in the shapes later stages need.
 struct Shape<'a> {
-    entry: &'a TransparencyLogEntry,
+    /// The one log entry (`None` only under `InsecureSkip`).
+    entry: Option<&'a TransparencyLogEntry>,
     /// The message signature, or the DSSE envelope's one signature.
     signature: &'a [u8],
+    /// What RFC 3161 tokens cover: the signature, unless the caller says otherwise.
+    timestamped: &'a [u8],
     content: Content<'a>,
     tokens: &'a [Rfc3161SignedTimestamp],
     /// The leaf certificate, DER (identity policies only).
@@ -591,55 +660,27 @@ fn is_rekor_v1_kind(kind: &str, version: &str) -> bool {
 
 /// Stage 1: the bundle has what verification needs, and the signer material the policy's kind
 /// needs.
-fn check_shape<'a>(bundle: &'a Bundle, policy: &Policy) -> Result<Shape<'a>, Error> {
+fn check_shape<'a>(
+    bundle: &'a Bundle,
+    policy: &Policy,
+    options: &VerifyOptions,
+) -> Result<Shape<'a>, Error> {
     let version = bundle.version().ok_or_else(|| BundleError::Invalid {
         reason: format!("unsupported media type {:?}", bundle.media_type),
     })?;
     let material = &bundle.verification_material;
-    let entry = match material.tlog_entries.as_slice() {
-        [entry] => entry,
-        entries => {
+    let entry = match (material.tlog_entries.as_slice(), options.tlog) {
+        ([entry], _) => Some(entry),
+        ([], TlogRequirement::InsecureSkip) => None,
+        (entries, _) => {
             return Err(BundleError::TlogEntryCount {
                 count: entries.len(),
             }
             .into());
         }
     };
-    let kind = entry.kind_version.kind.as_str();
-    let kind_version = entry.kind_version.version.as_str();
-    if !is_supported_kind(kind, kind_version) {
-        return Err(BundleError::UnsupportedEntryKind {
-            kind: kind.to_owned(),
-            version: kind_version.to_owned(),
-        }
-        .into());
-    }
-    // sigstore-python 4.5 (`TransparencyLogEntry._validate`) requires the proof and its
-    // checkpoint for every bundle version, v0.1 included: a SET alone is not enough.
-    match &entry.inclusion_proof {
-        None => {
-            return Err(BundleError::MissingInclusionProof {
-                index: 0,
-                missing: "inclusion proof",
-            }
-            .into());
-        }
-        Some(proof)
-            if proof
-                .checkpoint
-                .as_ref()
-                .is_none_or(|c| c.envelope.is_empty()) =>
-        {
-            return Err(BundleError::MissingInclusionProof {
-                index: 0,
-                missing: "checkpoint",
-            }
-            .into());
-        }
-        Some(_) => {}
-    }
-    if version == BundleVersion::V0_1 && entry.inclusion_promise.is_none() {
-        return Err(BundleError::MissingInclusionPromise.into());
+    if let Some(entry) = entry {
+        check_entry_shape(entry, version, options.tlog)?;
     }
     let (signature, content): (&[u8], _) = match &bundle.content {
         BundleContent::MessageSignature(m) => (&m.signature, Content::Message(m)),
@@ -700,10 +741,69 @@ fn check_shape<'a>(bundle: &'a Bundle, policy: &Policy) -> Result<Shape<'a>, Err
     Ok(Shape {
         entry,
         signature,
+        timestamped: signature,
         content,
         tokens,
         leaf_der,
     })
+}
+
+/// Stage 1 for the log entry: a supported kind, and the proof (or, as `tlog` allows, promise)
+/// it must carry.
+fn check_entry_shape(
+    entry: &TransparencyLogEntry,
+    version: BundleVersion,
+    tlog: TlogRequirement,
+) -> Result<(), Error> {
+    let kind = entry.kind_version.kind.as_str();
+    let kind_version = entry.kind_version.version.as_str();
+    if !is_supported_kind(kind, kind_version) {
+        return Err(BundleError::UnsupportedEntryKind {
+            kind: kind.to_owned(),
+            version: kind_version.to_owned(),
+        }
+        .into());
+    }
+    // sigstore-python 4.5 (`TransparencyLogEntry._validate`) requires the proof and its
+    // checkpoint for every bundle version, v0.1 included: a SET alone is not enough. cosign
+    // (`PromiseOrProof`) accepts a SET with the integrated time it signs.
+    match (&entry.inclusion_proof, tlog) {
+        (Some(proof), _)
+            if proof
+                .checkpoint
+                .as_ref()
+                .is_none_or(|c| c.envelope.is_empty()) =>
+        {
+            return Err(BundleError::MissingInclusionProof {
+                index: 0,
+                missing: "checkpoint",
+            }
+            .into());
+        }
+        (Some(_), _) => {}
+        (None, TlogRequirement::Proof) => {
+            return Err(BundleError::MissingInclusionProof {
+                index: 0,
+                missing: "inclusion proof",
+            }
+            .into());
+        }
+        (None, TlogRequirement::PromiseOrProof | TlogRequirement::InsecureSkip) => {
+            let promised =
+                entry.inclusion_promise.is_some() && entry.integrated_time.is_some_and(|t| t != 0);
+            if !promised {
+                return Err(BundleError::MissingInclusionProof {
+                    index: 0,
+                    missing: "inclusion proof or inclusion promise (SET) with an integrated time",
+                }
+                .into());
+            }
+        }
+    }
+    if version == BundleVersion::V0_1 && entry.inclusion_promise.is_none() {
+        return Err(BundleError::MissingInclusionPromise.into());
+    }
+    Ok(())
 }
 
 /// Stage 4: the identity policy against the checked leaf, or the policy's key.
@@ -825,8 +925,11 @@ fn check_body_consistency(
         Content::Dsse(envelope) => Some(envelope),
         Content::Message(_) => None,
     };
+    let Some(entry) = shape.entry else {
+        return Ok(());
+    };
     tlog::check_body(
-        shape.entry,
+        entry,
         &Expected {
             signer,
             signature: shape.signature,
@@ -951,12 +1054,13 @@ impl VerifiedBundle {
             times: times.times,
             rfc3161_timestamps: times.verified_timestamps,
             unverified_timestamps: times.unverified_timestamps,
-            log_index: entry.log_index,
-            log_id: entry.log_id.key_id.clone(),
-            tlog_kind: (
-                entry.kind_version.kind.clone(),
-                entry.kind_version.version.clone(),
-            ),
+            log_entry: entry.is_some(),
+            inclusion_proof: entry.is_some_and(|e| e.inclusion_proof.is_some()),
+            log_index: entry.map_or(0, |e| e.log_index),
+            log_id: entry.map(|e| e.log_id.key_id.clone()).unwrap_or_default(),
+            tlog_kind: entry.map_or_else(Default::default, |e| {
+                (e.kind_version.kind.clone(), e.kind_version.version.clone())
+            }),
             integrated_time: times.integrated.map(|(t, _)| t),
             artifact_sha256: signed.artifact_sha256,
         }
