@@ -14,6 +14,10 @@ pub enum Error {
     /// The signing certificate does not chain to a trusted CA, or breaks the Fulcio profile.
     #[error("{0}")]
     Certificate(#[from] CertificateError),
+    /// The signature verified, but it is not a signature of this image in cosign's formats
+    /// (another digest, another predicate type, or a malformed layer or referrer).
+    #[error("{0}")]
+    Image(#[from] ImageError),
     /// The artifact or the caller's input is unusable.
     #[error("{0}")]
     Input(#[from] InputError),
@@ -35,12 +39,13 @@ pub enum Error {
 }
 
 impl Error {
-    /// The stage that failed: `bundle`, `certificate`, `input`, `policy`, `signature`,
-    /// `timestamp`, `tlog` or `trusted root`.
+    /// The stage that failed: `bundle`, `certificate`, `image`, `input`, `policy`,
+    /// `signature`, `timestamp`, `tlog` or `trusted root`.
     pub fn stage(&self) -> &'static str {
         match self {
             Self::Bundle(_) => "bundle",
             Self::Certificate(_) => "certificate",
+            Self::Image(_) => "image",
             Self::Input(_) => "input",
             Self::Policy(_) => "policy",
             Self::Signature(_) => "signature",
@@ -198,6 +203,92 @@ pub enum CertificateError {
     UnknownCriticalExtension {
         /// Its OID.
         oid: String,
+    },
+}
+
+/// A container-image signature (cosign's referrer bundle, or a legacy `.sig`/`.att` layer) that
+/// is not a signature of the image being verified, or is malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImageError {
+    /// A referrer bundle of a version cosign does not read as a referrer (before v0.3).
+    #[error("referrer bundle has media type {media_type:?}; cosign reads bundle v0.3 or later")]
+    BundleVersion {
+        /// The bundle's media type.
+        media_type: String,
+    },
+    /// The simple signing payload names another image.
+    #[error(
+        "the signature is for another image: its payload claims docker-manifest-digest \
+         {claimed}, but the image is {image}"
+    )]
+    DigestMismatch {
+        /// `critical.image.docker-manifest-digest`.
+        claimed: waxseal_oci::Digest,
+        /// The digest of the image being verified.
+        image: waxseal_oci::Digest,
+    },
+    /// A layer annotation that does not parse.
+    #[error("layer annotation {key} is malformed: {reason}")]
+    MalformedAnnotation {
+        /// The annotation key.
+        key: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The signed payload (simple signing JSON, DSSE envelope or in-toto statement) does not
+    /// parse.
+    #[error("the signed payload is malformed: {reason}")]
+    MalformedPayload {
+        /// The parser's message.
+        reason: String,
+    },
+    /// A referrer bundle that signs a message instead of a DSSE envelope.
+    #[error(
+        "referrer bundle holds a message signature; cosign image signatures are DSSE envelopes \
+         of an in-toto statement about the image"
+    )]
+    NotDsse,
+    /// A layer or bundle larger than accepted.
+    #[error("{what} is {size} bytes; at most {limit} are accepted")]
+    TooLarge {
+        /// What.
+        what: &'static str,
+        /// Its size.
+        size: usize,
+        /// The limit ([`waxseal_oci::MAX_PAYLOAD_SIZE`]).
+        limit: usize,
+    },
+    /// The annotation's predicate type is not the statement's.
+    #[error(
+        "predicate type annotation {annotation:?} does not match the statement's predicateType \
+         {statement:?}"
+    )]
+    PredicateTypeMismatch {
+        /// The annotation's value.
+        annotation: String,
+        /// The statement's `predicateType`.
+        statement: String,
+    },
+    /// No subject of the in-toto statement is the image.
+    #[error(
+        "the signature is for another image: its statement's subjects have sha256 {subjects:?}, \
+         but the image is {image}"
+    )]
+    SubjectMismatch {
+        /// The digest of the image being verified.
+        image: waxseal_oci::Digest,
+        /// The subjects' sha256 values, hex.
+        subjects: Vec<String>,
+    },
+    /// A legacy layer of a media type that is neither a signature nor an attestation.
+    #[error(
+        "legacy layer media type {media_type:?} is neither a simple signing payload nor a DSSE \
+         envelope"
+    )]
+    UnsupportedMediaType {
+        /// The layer's media type.
+        media_type: String,
     },
 }
 

@@ -11,7 +11,9 @@
 //! body consistency against CVE-2022-36056), RFC 3161 timestamps, message signatures and DSSE
 //! envelopes with in-toto statements. See [`Verifier::verify`] for the exact order.
 //! [`Verifier::verify_with`] takes [`VerifyOptions`], such as cosign's weaker
-//! [`TlogRequirement`]s.
+//! [`TlogRequirement`]s. [`Verifier::verify_image_signature`] verifies cosign's container-image
+//! signatures (v3 referrer bundles, legacy `.sig`/`.att` layers; FORMATS.md §1) and binds them
+//! to the image digest.
 //!
 //! What it does **not** do: fetch anything (no network, no TUF: the caller supplies the trusted
 //! root, or uses the embedded production root via [`Verifier::production`]), read the clock
@@ -35,6 +37,7 @@
 
 mod cert;
 mod error;
+mod image;
 mod options;
 mod policy;
 mod tlog;
@@ -42,9 +45,10 @@ mod verified;
 mod verifier;
 
 pub use error::{
-    BundleError, CertificateError, Error, InputError, PolicyError, SignatureError, Time, TimeError,
-    TimeSource, TlogError, TrustedRootError,
+    BundleError, CertificateError, Error, ImageError, InputError, PolicyError, SignatureError,
+    Time, TimeError, TimeSource, TlogError, TrustedRootError,
 };
+pub use image::{ImageSignature, ImageSignatureFormat, VerifiedImageSignature};
 pub use options::{TlogRequirement, VerifyOptions};
 pub use policy::{Artifact, Identity, Matcher, Policy};
 pub use verified::{VerifiedBundle, VerifiedTime};

@@ -187,7 +187,8 @@ impl Verifier {
 
     /// Verifies `bundle` over `artifact` for `policy`, failing closed, with the checks of
     /// sigstore-python 4.5 (`Verifier.verify_artifact` / `verify_dsse`), one stage per step, in
-    /// this order:
+    /// this order (with the default [`VerifyOptions`]; see [`Verifier::verify_with`] for
+    /// cosign's weaker log requirements):
     ///
     /// 1. Bundle shape ([`BundleError`]): exactly one log entry of a supported kind
     ///    (`hashedrekord` 0.0.1/0.0.2, `dsse` 0.0.1/0.0.2, `intoto` 0.0.2), with an inclusion
