@@ -2,12 +2,13 @@
 //!
 //! - `attestations`: the real SLSA attestation bundles of shared/vectors/attestations verify
 //!   and report their facts; bare envelopes and Rekor v1 entries made into bundles verify too.
-//! - `image`: container-image signatures in cosign's formats: every case of
-//!   shared/vectors/oci-legacy ends as cosign says; legacy `.sig`/`.att` layers and referrer
-//!   bundles built with in-test keys, keyless ones from real bundles, and their tamperings.
+//! - `image`: container-image signatures in cosign's formats (legacy `.sig`/`.att` layers,
+//!   referrer bundles) built with in-test keys, and their tamperings.
 //! - `intoto`: Rekor `intoto` 0.0.2 entries, built with in-test keys, and their tamperings.
 //! - `manifest`: every case of shared/vectors/sigstore/manifest.json verifies or fails exactly
 //!   as sigstore-python 4.5.1 did, and the embedded production root is the shared copy.
+//! - `oci_legacy`: every case of shared/vectors/oci-legacy ends as cosign says; keyless legacy
+//!   layers made of real Fulcio-signed bundles.
 //! - `stages`: one real bundle tampered stage by stage, each failure in its own stage.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -16,5 +17,6 @@ mod attestations;
 mod image;
 mod intoto;
 mod manifest;
+mod oci_legacy;
 mod stages;
 mod support;
