@@ -528,7 +528,10 @@ impl Client {
                     reference: repo_name(repo),
                     source,
                 })?;
-        let Some(fetched) = self.fetch_manifest(&tag, media_type::OCI_INDEX).await? else {
+        // Every manifest type, not only the index type: docker-registry answers 404 when the
+        // stored type is not accepted, and a squatting image manifest would then be taken for
+        // "no tag yet" and overwritten.
+        let Some(fetched) = self.fetch_manifest(&tag, MANIFEST_ACCEPT).await? else {
             return Ok(None);
         };
         Index::parse_referrers(&fetched.bytes)
