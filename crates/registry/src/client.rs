@@ -221,7 +221,10 @@ impl Client {
         put_url
             .query_pairs_mut()
             .append_pair("digest", &digest.to_string());
+        // Credentials go only to the registry's own origin.
+        let same_origin = put_url.origin() == start.origin();
         let mut put = self.request(Method::PUT, put_url, repo, Access::Push);
+        put.send_auth = same_origin;
         put.headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/octet-stream"),
@@ -571,6 +574,7 @@ impl Client {
             body: None,
             retry: false,
             follow_redirects: false,
+            send_auth: true,
         }
     }
 }

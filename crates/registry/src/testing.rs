@@ -78,6 +78,20 @@ impl LocalRegistry {
     }
 
     fn start_inner(htpasswd: Option<(&str, &str)>) -> io::Result<Self> {
+        // The free port is found by binding and releasing it; another process may take it
+        // before docker-registry binds, so an early exit is retried on a new port.
+        let mut last = None;
+        for _ in 0..3 {
+            match Self::start_once(htpasswd) {
+                Ok(registry) => return Ok(registry),
+                Err(e) if e.kind() == io::ErrorKind::AddrInUse => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| io::Error::other("docker-registry did not start")))
+    }
+
+    fn start_once(htpasswd: Option<(&str, &str)>) -> io::Result<Self> {
         if !Path::new(DOCKER_REGISTRY).exists() {
             return Err(io::Error::new(
                 io::ErrorKind::NotFound,
@@ -128,9 +142,15 @@ impl LocalRegistry {
             if let Some(status) = self.child.try_wait()? {
                 let log = std::fs::read_to_string(self.dir.path().join("registry.log"))
                     .unwrap_or_default();
-                return Err(io::Error::other(format!(
-                    "docker-registry exited with {status}: {log}"
-                )));
+                let kind = if log.contains("address already in use") {
+                    io::ErrorKind::AddrInUse
+                } else {
+                    io::ErrorKind::Other
+                };
+                return Err(io::Error::new(
+                    kind,
+                    format!("docker-registry exited with {status}: {log}"),
+                ));
             }
             if let Ok(status) = probe(&self.host)
                 && matches!(status, 200 | 401)

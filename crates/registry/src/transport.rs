@@ -37,7 +37,7 @@ pub(crate) struct Transport {
     auth: Mutex<AuthState>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct AuthState {
     /// Bearer tokens by (registry, scope).
     tokens: HashMap<(String, String), String>,
@@ -45,6 +45,17 @@ struct AuthState {
     basic: HashSet<String>,
     /// Credentials looked up per registry (`None`: there are none).
     credentials: HashMap<String, Option<Credentials>>,
+}
+
+impl std::fmt::Debug for AuthState {
+    /// Registry names only: tokens and credentials are never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthState")
+            .field("tokens", &self.tokens.keys().collect::<Vec<_>>())
+            .field("basic", &self.basic)
+            .field("credentials", &self.credentials.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 /// What to send.
@@ -62,6 +73,9 @@ pub(crate) struct Request<'a> {
     pub(crate) retry: bool,
     /// Follow redirects (blob GETs only).
     pub(crate) follow_redirects: bool,
+    /// Send and obtain registry credentials (off for a URL on another origin, such as an
+    /// upload `Location` on a storage host).
+    pub(crate) send_auth: bool,
 }
 
 impl Transport {
@@ -111,7 +125,7 @@ impl Transport {
         let mut url = request.url.clone();
         let mut attempt = 0u32;
         let mut authenticated = false;
-        let mut send_auth = true;
+        let mut send_auth = request.send_auth;
         let mut redirects = 0usize;
         loop {
             let mut builder = self
@@ -281,12 +295,20 @@ impl Transport {
                 service,
                 scope: challenge_scope,
             } => {
+                // Our scope (pull, or pull,push for writes), and the challenge's when it asks
+                // for something else.
+                let mut scopes = vec![scope];
+                if let Some(asked) = challenge_scope.as_deref()
+                    && asked != scope
+                {
+                    scopes.push(asked);
+                }
                 let token = self
                     .fetch_token(
                         registry,
                         &realm,
                         service.as_deref(),
-                        challenge_scope.as_deref().unwrap_or(scope),
+                        &scopes,
                         credentials.as_ref(),
                     )
                     .await?;
@@ -308,7 +330,7 @@ impl Transport {
         registry: &str,
         realm: &str,
         service: Option<&str>,
-        scope: &str,
+        scopes: &[&str],
         credentials: Option<&Credentials>,
     ) -> Result<String, Error> {
         let mut url = Url::parse(realm).map_err(|e| Error::InvalidResponse {
@@ -329,7 +351,8 @@ impl Transport {
                         .append_pair("grant_type", "refresh_token")
                         .append_pair("refresh_token", &credentials.password)
                         .append_pair("client_id", "waxseal")
-                        .append_pair("scope", scope);
+                        // oauth.md: space-separated scopes.
+                        .append_pair("scope", &scopes.join(" "));
                     if let Some(service) = service {
                         pairs.append_pair("service", service);
                     }
@@ -345,7 +368,9 @@ impl Transport {
                     if let Some(service) = service {
                         pairs.append_pair("service", service);
                     }
-                    pairs.append_pair("scope", scope);
+                    for scope in scopes {
+                        pairs.append_pair("scope", scope);
+                    }
                 }
                 let mut builder = self.http.get(url.clone());
                 if let Some(credentials) = credentials
@@ -359,7 +384,7 @@ impl Transport {
         };
         builder = builder.header(header::ACCEPT, "application/json");
         self.requests.fetch_add(1, Ordering::Relaxed);
-        tracing::debug!(registry, realm, scope, "fetching registry token");
+        tracing::debug!(registry, realm, ?scopes, "fetching registry token");
         let response = builder.send().await.map_err(|source| Error::Http {
             url: realm.to_owned(),
             source,

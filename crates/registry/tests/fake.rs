@@ -571,3 +571,161 @@ async fn uses_the_referrers_api_only_with_the_index_content_type() {
         .unwrap();
     assert!(none.is_empty());
 }
+
+#[tokio::test]
+async fn retries_connect_errors_then_gives_up() {
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = client_with(2);
+    let err = client
+        .get_manifest(&reference(&format!("127.0.0.1:{port}"), "r:v1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Http { .. }), "{err}");
+    assert!(
+        err.to_string().contains(&format!("127.0.0.1:{port}")),
+        "{err}"
+    );
+    assert_eq!(client.requests(), 3);
+}
+
+#[tokio::test]
+async fn retries_an_idempotent_manifest_put() {
+    let calls = Arc::new(AtomicU32::new(0));
+    let seen = calls.clone();
+    let host = serve(Router::new().route(
+        "/v2/r/manifests/{reference}",
+        put(move |headers: HeaderMap, body: Bytes| {
+            let seen = seen.clone();
+            async move {
+                if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                    return StatusCode::BAD_GATEWAY.into_response();
+                }
+                assert_eq!(headers[header::CONTENT_TYPE], media_type::OCI_MANIFEST);
+                assert_eq!(&body[..], MANIFEST.as_bytes());
+                (StatusCode::CREATED, [("OCI-Subject", "sha256:abc")]).into_response()
+            }
+        }),
+    ))
+    .await;
+    let put = client_with(3)
+        .put_manifest(
+            &reference(&host, "r"),
+            "v1",
+            media_type::OCI_MANIFEST,
+            MANIFEST.as_bytes(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_eq!(put.digest, Digest::of(MANIFEST.as_bytes()));
+    assert_eq!(put.oci_subject.as_deref(), Some("sha256:abc"));
+
+    // A digest that is not the body's is refused before sending.
+    let err = client_with(0)
+        .put_manifest(
+            &reference(&host, "r"),
+            &Digest::of(b"other").to_string(),
+            media_type::OCI_MANIFEST,
+            MANIFEST.as_bytes(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::DigestMismatch { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn asks_for_a_push_token_on_writes() {
+    let host_cell: Arc<Mutex<String>> = Arc::default();
+    let realm_host = host_cell.clone();
+    let router = Router::new()
+        .route(
+            "/v2/r/manifests/{reference}",
+            put(move |headers: HeaderMap| {
+                let realm_host = realm_host.clone();
+                async move {
+                    if headers
+                        .get(header::AUTHORIZATION)
+                        .is_some_and(|v| v == "Bearer tok-push")
+                    {
+                        return StatusCode::CREATED.into_response();
+                    }
+                    let realm = format!("http://{}/token", realm_host.lock().unwrap());
+                    (
+                        StatusCode::UNAUTHORIZED,
+                        [(
+                            header::WWW_AUTHENTICATE,
+                            format!(r#"Bearer realm="{realm}",service="s""#),
+                        )],
+                    )
+                        .into_response()
+                }
+            }),
+        )
+        .route(
+            "/token",
+            get(|uri: axum::http::Uri| async move {
+                if uri
+                    .query()
+                    .is_some_and(|q| q.contains("scope=repository%3Ar%3Apull%2Cpush"))
+                {
+                    r#"{"token":"tok-push"}"#.into_response()
+                } else {
+                    StatusCode::UNAUTHORIZED.into_response()
+                }
+            }),
+        );
+    let host = serve(router).await;
+    *host_cell.lock().unwrap() = host.clone();
+    // Anonymous token (no credentials): the token endpoint decides.
+    client_with(0)
+        .put_manifest(
+            &reference(&host, "r"),
+            "v1",
+            media_type::OCI_MANIFEST,
+            MANIFEST.as_bytes(),
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn refuses_a_blob_redirect_to_plain_http_off_loopback() {
+    let host = serve(Router::new().route(
+        "/v2/r/blobs/{digest}",
+        get(|| async {
+            (
+                StatusCode::TEMPORARY_REDIRECT,
+                [(header::LOCATION, "http://storage.example.com/blob")],
+            )
+        }),
+    ))
+    .await;
+    let client = client_with(0);
+    let descriptor = Descriptor::new("application/octet-stream", Digest::of(b"a"), 1);
+    let err = client
+        .get_blob(&reference(&host, "r"), &descriptor)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Insecure { .. }), "{err}");
+    assert!(err.to_string().contains("storage.example.com"), "{err}");
+    assert_eq!(client.requests(), 1);
+}
+
+#[tokio::test]
+async fn debug_output_never_shows_secrets() {
+    let client = Client::new(ClientConfig {
+        credentials: Some(Credentials::new("user", "hunter2")),
+        ..config()
+    })
+    .unwrap();
+    let shown = format!("{client:?}");
+    assert!(
+        shown.contains("user") && !shown.contains("hunter2"),
+        "{shown}"
+    );
+}
