@@ -149,11 +149,12 @@ pub enum Error {
 }
 
 impl Error {
-    /// Whether retrying the same request may succeed: 429, 502, 503, 504 and connect errors.
+    /// Whether retrying the same request may succeed: 429, 502, 503, 504 and connect errors
+    /// (not timeouts: a hung registry must not cost `retries` times the timeout).
     pub(crate) fn is_retryable(&self) -> bool {
         match self {
             Self::Status { status, .. } => matches!(status, 429 | 502 | 503 | 504),
-            Self::Http { source, .. } => source.is_connect() || source.is_timeout(),
+            Self::Http { source, .. } => source.is_connect(),
             _ => false,
         }
     }

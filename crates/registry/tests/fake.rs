@@ -729,3 +729,62 @@ async fn debug_output_never_shows_secrets() {
         "{shown}"
     );
 }
+
+#[tokio::test]
+async fn exchanges_an_identity_token_for_a_registry_token() {
+    let host_cell: Arc<Mutex<String>> = Arc::default();
+    let realm_host = host_cell.clone();
+    let router = Router::new()
+        .route(
+            "/v2/r/manifests/{reference}",
+            get(move |headers: HeaderMap| {
+                let realm_host = realm_host.clone();
+                async move {
+                    if headers
+                        .get(header::AUTHORIZATION)
+                        .is_some_and(|v| v == "Bearer from-refresh")
+                    {
+                        return manifest_response();
+                    }
+                    let realm = format!("http://{}/token", realm_host.lock().unwrap());
+                    (
+                        StatusCode::UNAUTHORIZED,
+                        [(
+                            header::WWW_AUTHENTICATE,
+                            format!(
+                                r#"Bearer realm="{realm}",service="s",scope="repository:r:pull""#
+                            ),
+                        )],
+                    )
+                        .into_response()
+                }
+            }),
+        )
+        .route(
+            "/token",
+            post(|headers: HeaderMap, body: String| async move {
+                let form = headers[header::CONTENT_TYPE] == "application/x-www-form-urlencoded";
+                if form
+                    && body.contains("grant_type=refresh_token")
+                    && body.contains("refresh_token=my-identity-token")
+                    && body.contains("scope=repository%3Ar%3Apull")
+                    && body.contains("service=s")
+                {
+                    r#"{"access_token":"from-refresh"}"#.into_response()
+                } else {
+                    StatusCode::BAD_REQUEST.into_response()
+                }
+            }),
+        );
+    let host = serve(router).await;
+    *host_cell.lock().unwrap() = host.clone();
+    let client = Client::new(ClientConfig {
+        credentials: Some(Credentials::new(
+            Credentials::IDENTITY_TOKEN_USERNAME,
+            "my-identity-token",
+        )),
+        ..config()
+    })
+    .unwrap();
+    client.resolve(&reference(&host, "r:v1")).await.unwrap();
+}
