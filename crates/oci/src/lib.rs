@@ -45,6 +45,7 @@ mod error;
 mod gojson;
 mod legacy;
 mod manifest;
+mod reference;
 mod simplesigning;
 
 pub use digest::Digest;
@@ -56,6 +57,7 @@ pub use manifest::{
     Descriptor, EMPTY_CONFIG_BYTES, Index, MAX_MANIFEST_SIZE, Manifest, ManifestDocument, Platform,
     empty_config, fallback_tag, referrer_manifest,
 };
+pub use reference::{DOCKER_HUB_API_HOST, Reference};
 pub use simplesigning::{
     COSIGN_SIGNATURE_TYPE, DEFAULT_REGISTRY, MAX_PAYLOAD_SIZE, SimpleSigning, docker_reference,
 };
