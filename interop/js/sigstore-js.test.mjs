@@ -13,126 +13,20 @@
 // Run through interop/js/run (it installs node_modules and sets WAXSEAL_BIN).
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 
-import { bundleFromJSON, bundleToJSON } from '@sigstore/bundle';
-import { SigningConfig, TrustedRoot } from '@sigstore/protobuf-specs';
-import { bundleBuilderFromSigningConfig } from '@sigstore/sign';
-import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
 import * as sigstore from 'sigstore';
 
-const WAXSEAL_BIN = process.env.WAXSEAL_BIN;
+import {
+  EMAIL, IN_TOTO, jsSign, jsVerify, output, startInstance, stopInstance, waxseal,
+} from './harness.mjs';
+
 // A Python with sigstore-python 4.5.1 (interop/run's venv; interop/js/run sets it).
 const PYTHON = process.env.SIGSTORE_PYTHON || 'python3';
-const EMAIL = 'alice@example.com';
-const STARTUP_TIMEOUT_MS = 30_000;
-const IN_TOTO = 'application/vnd.in-toto+json';
-
-function waxseal(...args) {
-  const result = spawnSync(WAXSEAL_BIN, args, { encoding: 'utf8', timeout: 120_000 });
-  if (result.error) throw result.error;
-  return result;
-}
-
-function output(result) {
-  return `exit ${result.status}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
-}
-
-function anchored(literal) {
-  // sigstore-js matches the policy identity as a regular expression.
-  return `^${literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
-}
-
-class Instance {
-  constructor(dir, data, base, proc) {
-    this.dir = dir;
-    this.data = data;
-    this.base = base;
-    this.proc = proc;
-    this.issuer = readFileSync(path.join(data, 'oidc-issuer'), 'utf8').trim();
-    const root = readFileSync(path.join(data, 'trust', 'trusted_root.json'), 'utf8');
-    this.trustedRoot = TrustedRoot.fromJSON(JSON.parse(root));
-  }
-
-  trustConfigPath(mode) {
-    return path.join(this.data, 'trust', `client_trust_config.${mode}.json`);
-  }
-
-  trustConfig(mode) {
-    return JSON.parse(readFileSync(this.trustConfigPath(mode), 'utf8'));
-  }
-
-  token(subject = 'alice', email = EMAIL) {
-    const result = waxseal('token', '--data-dir', this.data, '--subject', subject, '--email', email);
-    assert.equal(result.status, 0, `waxseal token failed:\n${output(result)}`);
-    return result.stdout.trim();
-  }
-
-  file(name, contents) {
-    const p = path.join(this.dir, name);
-    writeFileSync(p, contents);
-    return p;
-  }
-}
-
-async function startInstance() {
-  assert.ok(WAXSEAL_BIN && existsSync(WAXSEAL_BIN), `no waxseal binary at WAXSEAL_BIN=${WAXSEAL_BIN}`);
-  const dir = mkdtempSync(path.join(tmpdir(), 'waxseal-js-'));
-  const data = path.join(dir, 'data');
-  const proc = spawn(WAXSEAL_BIN, ['serve', '--data-dir', data, '--listen', '127.0.0.1:0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  proc.stderr.on('data', (chunk) => { log += chunk; });
-  const firstLine = await new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`waxseal serve printed nothing; log:\n${log}`)), STARTUP_TIMEOUT_MS);
-    proc.stdout.on('data', (chunk) => {
-      out += chunk;
-      const nl = out.indexOf('\n');
-      if (nl >= 0) { clearTimeout(timer); resolve(out.slice(0, nl)); }
-    });
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`waxseal serve exited ${code}; log:\n${log}`)); });
-  });
-  const m = /at (http:\/\/\S+)/.exec(firstLine);
-  assert.ok(m, `waxseal serve printed ${JSON.stringify(firstLine)}; log:\n${log}`);
-  const config = path.join(data, 'trust', 'client_trust_config.json');
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  while (!existsSync(config)) {
-    assert.ok(Date.now() < deadline, `${config} never appeared; log:\n${log}`);
-    await sleep(50);
-  }
-  return new Instance(dir, data, m[1].replace(/\/$/, ''), proc);
-}
-
-// Signing with sigstore-js, driven by the signing config the instance publishes (the same path
-// sigstore-js's own CLI tooling takes for a ClientTrustConfig).
-async function jsSign(instance, mode, bundleType, data, payloadType) {
-  const signingConfig = SigningConfig.fromJSON(instance.trustConfig(mode).signingConfig);
-  const token = instance.token();
-  const builder = bundleBuilderFromSigningConfig({
-    signingConfig,
-    identityProvider: { getToken: async () => token },
-    bundleType,
-  });
-  const artifact = bundleType === 'dsseEnvelope' ? { data, type: payloadType } : { data };
-  return bundleToJSON(await builder.create(artifact));
-}
-
-function jsVerify(instance, bundleJSON, data, { identity = EMAIL, issuer = instance.issuer } = {}) {
-  const verifier = new Verifier(toTrustMaterial(instance.trustedRoot));
-  const entity = toSignedEntity(bundleFromJSON(bundleJSON), data);
-  return verifier.verify(entity, {
-    subjectAlternativeName: anchored(identity),
-    extensions: { issuer },
-  });
-}
 
 function waxVerify(instance, mode, file, bundlePath, { identity = EMAIL, issuer = instance.issuer } = {}) {
   return waxseal(
@@ -194,17 +88,7 @@ describe('sigstore-js 4.1.1 against waxseal', () => {
 
   before(async () => { instance = await startInstance(); });
 
-  after(async () => {
-    if (!instance) return;
-    const exited = new Promise((resolve) => instance.proc.once('exit', resolve));
-    instance.proc.kill('SIGTERM');
-    const timeout = new AbortController();
-    await Promise.race([
-      exited.then(() => timeout.abort()),
-      sleep(10_000, undefined, { signal: timeout.signal }).then(() => instance.proc.kill('SIGKILL')),
-    ]).catch((e) => { if (e.name !== 'AbortError') throw e; });
-    rmSync(instance.dir, { recursive: true, force: true });
-  });
+  after(() => stopInstance(instance));
 
   for (const [mode, version] of [['rekor-v1', '0.0.1'], ['rekor-v2', '0.0.2']]) {
     test(`sigstore-js signs a blob (${mode}); sigstore-js and waxseal verify it`, async () => {
