@@ -21,7 +21,9 @@ const SLSA_V1: &str = "https://slsa.dev/provenance/v1";
 /// `waxseal attest`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct AttestArgs {
-    /// The artifacts the statement is about (its subjects: file name and digests).
+    /// The artifacts the statement is about (its subjects: file name and digests), or one
+    /// image in a registry (`registry/repository[:tag][@sha256:...]`: the attestation is
+    /// attached to it there as a referrer).
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// The predicate: a JSON file (checked against its type before signing).
@@ -51,6 +53,8 @@ pub(crate) struct AttestArgs {
     bundle: Option<PathBuf>,
     #[command(flatten)]
     signing: SigningArgs,
+    #[command(flatten)]
+    registry: crate::image::RegistryArgs,
 }
 
 /// `--digest-alg`.
@@ -64,9 +68,17 @@ enum DigestAlg {
 
 /// Runs `waxseal attest`.
 pub(crate) fn run(args: &AttestArgs) -> Result<()> {
+    let image = match args.files.as_slice() {
+        [one] if args.bundle.is_none() => one
+            .to_str()
+            .and_then(|arg| crate::image::image_argument(arg).map(|r| (arg, r))),
+        _ => None,
+    };
     let mut subjects = Vec::with_capacity(args.files.len());
-    for file in &args.files {
-        subjects.push(subject(file, args.digest_alg)?);
+    if image.is_none() {
+        for file in &args.files {
+            subjects.push(subject(file, args.digest_alg)?);
+        }
     }
     let mut signing = args.signing.clone();
     let (predicate_type, predicate) = if args.provenance {
@@ -84,6 +96,16 @@ pub(crate) fn run(args: &AttestArgs) -> Result<()> {
             .with_context(|| format!("predicate {} is not a valid {uri}", path.display()))?;
         (uri, predicate)
     };
+    if let Some((arg, reference)) = image {
+        return crate::image_sign::attest(
+            arg,
+            &reference,
+            &signing,
+            &args.registry,
+            &predicate_type,
+            &predicate,
+        );
+    }
     let statement = Statement::new(subjects, predicate_type, predicate)
         .context("couldn't build the statement")?;
     let content = Content::in_toto(statement.to_json()).context("the statement")?;

@@ -6,10 +6,14 @@
 
 mod attest;
 mod bench;
+mod bench_image;
 mod bench_issue;
 mod bench_policy;
 mod datadir;
 mod evidence;
+mod image;
+mod image_sign;
+mod image_verify;
 mod policy;
 mod serve;
 mod sign;
@@ -59,6 +63,12 @@ enum Command {
     /// SLSA provenance checks), or policies over it (exit 0 verified, 1 not verified or
     /// denied, 2 usage or operational error).
     VerifyAttestation(Box<verify_attestation::VerifyAttestationArgs>),
+    /// What is attached to an image in a registry: referrer bundles and legacy `.sig`/`.att`/
+    /// `.sbom` layers, by kind and format (nothing is verified).
+    Tree(image_verify::TreeArgs),
+    /// Print an image's signatures or attestations as stored (one JSON document per line),
+    /// for verifying offline later.
+    Download(image_verify::DownloadArgs),
     /// ClusterImagePolicy documents (sigstore policy-controller's format, Rego conditions).
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -77,7 +87,7 @@ enum PolicyCommand {
     Validate(policy::ValidateArgs),
     /// Evaluate policies over an artifact's verified signatures and attestations (exit 0
     /// allowed, 1 denied, 2 usage or operational error).
-    Check(policy::CheckArgs),
+    Check(Box<policy::CheckArgs>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -179,6 +189,10 @@ enum BenchCommand {
     /// Verify a real SLSA provenance bundle and evaluate a ClusterImagePolicy with two Rego
     /// attestation policies over it, against plain bundle verification in the same run.
     Policy(bench_policy::PolicyArgs),
+    /// Verify signed images through a registry (verifications per second with concurrency,
+    /// HTTP requests per image, cold-process latency), against verifying the same bundles in
+    /// process in the same run.
+    Image(bench_image::ImageArgs),
 }
 
 fn token(args: &TokenArgs) -> anyhow::Result<()> {
@@ -260,6 +274,8 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(&args),
         Command::Attest(args) => attest::run(&args).map(|()| ExitCode::SUCCESS),
         Command::VerifyAttestation(args) => verify_attestation::run(&args),
+        Command::Tree(args) => image_verify::tree(&args),
+        Command::Download(args) => image_verify::download(&args),
         Command::Policy(PolicyCommand::Validate(args)) => policy::validate(&args),
         Command::Policy(PolicyCommand::Check(args)) => policy::check(&args),
         Command::Conformance(ConformanceCommand::VerifyBundle(args)) => {
@@ -282,6 +298,9 @@ fn main() -> ExitCode {
         }
         Command::Bench(BenchCommand::Tsa(args)) => {
             bench_issue::run_tsa(&args).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Image(args)) => {
+            bench_image::run(&args).map(|()| ExitCode::SUCCESS)
         }
         Command::Bench(BenchCommand::Policy(args)) => {
             bench_policy::run(&args).map(|()| ExitCode::SUCCESS)

@@ -30,11 +30,13 @@ pub(crate) struct CheckArgs {
     /// The policies: a file (multi-document YAML) or a directory; repeatable.
     #[arg(long, required = true)]
     policy: Vec<PathBuf>,
-    /// The artifact: a file, or `sha256:<64 hex digits>`.
+    /// The artifact: a file, `sha256:<64 hex digits>`, or an image in a registry
+    /// (`registry/repository[:tag][@sha256:...]`, without --bundle: its signatures and
+    /// attestations are found in the registry).
     artifact: String,
     /// Bundles of signatures and attestations over the artifact (bundle JSON, JSON Lines, or
-    /// bare DSSE with --rekor-entry); repeatable.
-    #[arg(long, required = true)]
+    /// bare DSSE with --rekor-entry); repeatable; required for files and digests.
+    #[arg(long)]
     bundle: Vec<PathBuf>,
     /// The Rekor v1 log entry of bare DSSE envelopes in the bundle files.
     #[arg(long)]
@@ -47,6 +49,8 @@ pub(crate) struct CheckArgs {
     options: EvaluationArgs,
     #[command(flatten)]
     trust: TrustArgs,
+    #[command(flatten)]
+    image_args: crate::image_verify::ImageVerifyArgs,
 }
 
 /// How policies are evaluated (shared with `verify-attestation --policy`).
@@ -185,6 +189,24 @@ impl Trust {
         candidates: &[Candidate],
         artifact: Artifact<'_>,
     ) -> (Facts, Vec<String>) {
+        self.facts_with(
+            candidates,
+            |c| c.source.clone(),
+            |verifier, c, policy| verifier.verify(&c.bundle, artifact, policy),
+        )
+    }
+
+    /// As [`Trust::facts`], for any kind of candidate `verify` knows how to verify.
+    pub(crate) fn facts_with<T>(
+        &self,
+        candidates: &[T],
+        source: impl Fn(&T) -> String,
+        verify: impl Fn(
+            &Verifier,
+            &T,
+            &Policy,
+        ) -> Result<waxseal_verify::VerifiedBundle, waxseal_verify::Error>,
+    ) -> (Facts, Vec<String>) {
         let any = any_identity();
         let mut facts = Facts::default();
         let mut failures = Vec::new();
@@ -194,7 +216,7 @@ impl Trust {
             let roots = std::iter::once((None, &self.default))
                 .chain(self.named.iter().map(|(n, v)| (Some(n.as_str()), v)));
             for (name, verifier) in roots {
-                match verifier.verify(&candidate.bundle, artifact, &any) {
+                match verify(verifier, candidate, &any) {
                     Ok(verified) => {
                         evidence::add_fact(&mut facts, &verified, name);
                         verified_once = true;
@@ -204,7 +226,7 @@ impl Trust {
             }
             for key in &self.keys {
                 let policy = Policy::PublicKey(key.clone());
-                match self.default.verify(&candidate.bundle, artifact, &policy) {
+                match verify(&self.default, candidate, &policy) {
                     Ok(verified) => {
                         evidence::add_fact(&mut facts, &verified, None);
                         verified_once = true;
@@ -215,7 +237,7 @@ impl Trust {
             if !verified_once && let Some(e) = last_error {
                 failures.push(format!(
                     "{}: verification failed at {}: {e}",
-                    candidate.source,
+                    source(candidate),
                     e.stage()
                 ));
             }
@@ -303,6 +325,39 @@ pub(crate) fn image_name(explicit: Option<&str>, artifact: &str) -> Result<Strin
 pub(crate) fn check(args: &CheckArgs) -> Result<ExitCode> {
     let set = load(&args.policy)?;
     let trust = Trust::new(&set, args.trust.verifier()?, &args.options.trust_root)?;
+    if args.bundle.is_empty() {
+        let Some(reference) = crate::image::image_argument(&args.artifact) else {
+            bail!(
+                "give --bundle: {} is a file or digest, whose signatures are in bundle files \
+                 (an image reference would be looked up in its registry)",
+                args.artifact
+            );
+        };
+        use crate::image_verify::{Candidate as ImageCandidate, all_candidates, fetch};
+        let kinds = [waxseal_oci::Kind::Signature, waxseal_oci::Kind::Attestation];
+        let fetched = crate::image::as_image(
+            &args.artifact,
+            &reference,
+            fetch(&reference, &args.image_args.registry, &kinds),
+        )?;
+        let candidates = all_candidates(&fetched.attached);
+        let options = args.image_args.options();
+        let (facts, mut failures) = trust.facts_with(
+            &candidates,
+            ImageCandidate::source,
+            |verifier, c, policy| {
+                c.verify(verifier, &fetched.digest, policy, &options)
+                    .map(|v| v.bundle().clone())
+            },
+        );
+        failures.extend(fetched.attached.problems.iter().cloned());
+        let image = args
+            .image
+            .clone()
+            .unwrap_or_else(|| fetched.reference.to_string());
+        let decision = set.evaluate(&image, &facts, &args.options.options());
+        return args.options.report(&image, &decision, &failures);
+    }
     let artifact = ArtifactInput::read(&args.artifact)?;
     let mut candidates = Vec::new();
     for path in &args.bundle {

@@ -19,8 +19,10 @@ const PASSWORD_ENV: &str = "WAXSEAL_PASSWORD";
 /// `waxseal sign`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct SignArgs {
-    /// The artifact: a file, or `sha256:<64 hex digits>` (a digest that is not an existing
-    /// path; the signature is then over the digest). With --in-toto, an in-toto statement.
+    /// The artifact: a file, `sha256:<64 hex digits>` (a digest that is not an existing path;
+    /// the signature is then over the digest), or an image in a registry
+    /// (`registry/repository[:tag][@sha256:...]`: the signature is attached to it there).
+    /// With --in-toto, an in-toto statement.
     file: String,
     /// Where to write the bundle (default: FILE.sigstore.json).
     #[arg(long)]
@@ -30,6 +32,8 @@ pub(crate) struct SignArgs {
     in_toto: bool,
     #[command(flatten)]
     signing: SigningArgs,
+    #[command(flatten)]
+    image: crate::image_sign::ImageSignArgs,
 }
 
 /// How to sign: the instance, and a keyless identity or a managed key (shared by `sign` and
@@ -124,6 +128,12 @@ pub(crate) fn write_bundle(path: &Path, signed: &SignedBundle) -> Result<()> {
 }
 
 pub(crate) fn run(args: &SignArgs) -> Result<()> {
+    if !args.in_toto
+        && args.bundle.is_none()
+        && let Some(reference) = crate::image::image_argument(&args.file)
+    {
+        return crate::image_sign::sign(&args.file, &reference, &args.signing, &args.image);
+    }
     let content = content(&args.file, args.in_toto)?;
     let output = args.bundle.clone().unwrap_or_else(|| {
         let name = if args.file.starts_with("sha256:") && !Path::new(&args.file).exists() {

@@ -14,16 +14,23 @@ use waxseal_verify::{Artifact, Error, Identity, Matcher, Policy, Verifier};
 /// `waxseal verify`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct VerifyArgs {
-    /// The artifact: a file, or `sha256:<64 hex digits>` (a digest that is not an existing
-    /// path).
+    /// The artifact: a file, `sha256:<64 hex digits>` (a digest that is not an existing
+    /// path), or an image in a registry (`registry/repository[:tag][@sha256:...]`, without
+    /// --bundle: its signatures are found in the registry).
     artifact: String,
-    /// The Sigstore bundle (`*.sigstore.json`).
+    /// The Sigstore bundle (`*.sigstore.json`); required for files and digests.
     #[arg(long)]
-    bundle: PathBuf,
+    bundle: Option<PathBuf>,
+    /// For an IMAGE: `json` prints cosign's JSON array of verified payloads (the default),
+    /// `text` the raw payloads.
+    #[arg(long, short = 'o', value_enum)]
+    output: Option<crate::policy::Output>,
     #[command(flatten)]
     signer: SignerArgs,
     #[command(flatten)]
     trust: TrustArgs,
+    #[command(flatten)]
+    image: crate::image_verify::ImageVerifyArgs,
 }
 
 /// Who must have signed: a certificate identity and issuer, or a managed key (shared by the
@@ -48,9 +55,56 @@ pub(crate) struct SignerArgs {
         "certificate_oidc_issuer", "certificate_oidc_issuer_regexp",
     ])]
     key: Option<PathBuf>,
+    /// The expected GitHub workflow trigger (certificate extension 1.3.6.1.4.1.57264.1.2),
+    /// e.g. `push`.
+    #[arg(long)]
+    certificate_github_workflow_trigger: Option<String>,
+    /// The expected GitHub workflow commit SHA (extension .1.3).
+    #[arg(long)]
+    certificate_github_workflow_sha: Option<String>,
+    /// The expected GitHub workflow name (extension .1.4).
+    #[arg(long)]
+    certificate_github_workflow_name: Option<String>,
+    /// The expected GitHub workflow repository, `owner/repo` (extension .1.5).
+    #[arg(long)]
+    certificate_github_workflow_repository: Option<String>,
+    /// The expected GitHub workflow ref, e.g. `refs/heads/main` (extension .1.6).
+    #[arg(long)]
+    certificate_github_workflow_ref: Option<String>,
 }
 
 impl SignerArgs {
+    /// cosign's `--certificate-github-workflow-*` checks on a verified signature: each given
+    /// value must equal the certificate extension's. `Err` names the first mismatch.
+    pub(crate) fn check_github_workflow(
+        &self,
+        verified: &waxseal_verify::VerifiedBundle,
+    ) -> std::result::Result<(), String> {
+        let wanted = [
+            ("trigger", "2", &self.certificate_github_workflow_trigger),
+            ("sha", "3", &self.certificate_github_workflow_sha),
+            ("name", "4", &self.certificate_github_workflow_name),
+            (
+                "repository",
+                "5",
+                &self.certificate_github_workflow_repository,
+            ),
+            ("ref", "6", &self.certificate_github_workflow_ref),
+        ];
+        for (name, arc, expected) in wanted {
+            let Some(expected) = expected else { continue };
+            let oid = format!("1.3.6.1.4.1.57264.1.{arc}");
+            let actual = verified.certificate_extensions().get(&oid);
+            if actual != Some(expected) {
+                return Err(format!(
+                    "the certificate's GitHub workflow {name} ({oid}) is {}, expected {expected:?}",
+                    actual.map_or_else(|| "absent".to_owned(), |a| format!("{a:?}"))
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The verification policy these flags describe.
     pub(crate) fn policy(&self) -> Result<Policy> {
         if let Some(path) = &self.key {
@@ -128,9 +182,33 @@ pub(crate) struct ConformanceVerifyArgs {
 
 /// Runs `waxseal verify`.
 pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
+    let Some(bundle) = &args.bundle else {
+        let Some(reference) = crate::image::image_argument(&args.artifact) else {
+            bail!(
+                "give --bundle: {} is a file or digest, whose signature is in a bundle file \
+                 (an image reference would be looked up in its registry)",
+                args.artifact
+            );
+        };
+        let verifier = args.trust.verifier()?;
+        return crate::image_verify::verify(
+            &args.artifact,
+            &reference,
+            &args.signer,
+            &verifier,
+            &args.image,
+            args.output.unwrap_or(crate::policy::Output::Json),
+        );
+    };
     let policy = args.signer.policy()?;
     let verifier = args.trust.verifier()?;
-    verify_and_report(&verifier, &args.bundle, &args.artifact, &policy)
+    verify_and_report(
+        &verifier,
+        bundle,
+        &args.artifact,
+        &policy,
+        Some(&args.signer),
+    )
 }
 
 /// Runs `waxseal conformance verify-bundle`.
@@ -151,7 +229,7 @@ pub(crate) fn run_conformance(args: &ConformanceVerifyArgs) -> Result<ExitCode> 
         bail!("--staging needs --trusted-root or --trust-config: no staging root is embedded");
     }
     let verifier = load_verifier(args.trusted_root.as_deref(), args.trust_config.as_deref())?;
-    verify_and_report(&verifier, &args.bundle, &args.artifact, &policy)
+    verify_and_report(&verifier, &args.bundle, &args.artifact, &policy, None)
 }
 
 pub(crate) fn read_key(path: &Path) -> Result<PublicKey> {
@@ -217,12 +295,17 @@ fn verify_and_report(
     bundle: &Path,
     artifact: &str,
     policy: &Policy,
+    signer: Option<&SignerArgs>,
 ) -> Result<ExitCode> {
     let bundle_json = std::fs::read(bundle)
         .with_context(|| format!("couldn't read bundle {}", bundle.display()))?;
     let artifact = ArtifactInput::read(artifact)?;
     match verifier.verify_json(&bundle_json, artifact.artifact(), policy) {
         Ok(verified) => {
+            if let Some(Err(reason)) = signer.map(|s| s.check_github_workflow(&verified)) {
+                eprintln!("verification failed at policy: {reason}");
+                return Ok(ExitCode::from(1));
+            }
             let who = match (verified.identity(), verified.issuer()) {
                 (Some(identity), Some(issuer)) => {
                     format!("identity {identity} issuer {issuer}")

@@ -9,29 +9,32 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 use serde_json::{Value, json};
 use waxseal_attestation::{
     CertificateFacts, GITHUB_ACTIONS_ISSUER, ProvenanceRequirements, Statement, VerifiedProvenance,
     check_provenance, predicate_type_uri,
 };
-use waxseal_verify::{Error, VerifiedBundle};
+use waxseal_oci::Kind;
+use waxseal_verify::{Error, Policy, VerifiedBundle, Verifier};
 
 use crate::evidence;
+use crate::image_verify::{self, ImageVerifyArgs};
 use crate::policy::{self, EvaluationArgs, Output, Trust};
 use crate::verify::{ArtifactInput, SignerArgs, TrustArgs};
 
 /// `waxseal verify-attestation`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct VerifyAttestationArgs {
-    /// The artifact: a file, or `sha256:<64 hex digits>` (a digest that is not an existing
-    /// path).
+    /// The artifact: a file, `sha256:<64 hex digits>` (a digest that is not an existing
+    /// path), or an image in a registry (`registry/repository[:tag][@sha256:...]`, without
+    /// --bundle: its attestations are found in the registry).
     artifact: String,
     /// The attestation: a bundle, a JSON Lines file of bundles (`*.intoto.jsonl`), npm's
     /// attestations JSON, or a bare DSSE envelope with --rekor-entry. One verifying bundle is
-    /// enough.
+    /// enough. Required for files and digests.
     #[arg(long)]
-    bundle: PathBuf,
+    bundle: Option<PathBuf>,
     /// The Rekor v1 log entry (JSON of `GET /api/v1/log/entries/{uuid}`) of a bare DSSE
     /// envelope.
     #[arg(long)]
@@ -75,6 +78,8 @@ pub(crate) struct VerifyAttestationArgs {
     trust: TrustArgs,
     #[command(flatten)]
     evaluation: EvaluationArgs,
+    #[command(flatten)]
+    image_args: ImageVerifyArgs,
 }
 
 /// One fully verified attestation.
@@ -94,8 +99,6 @@ pub(crate) fn run(args: &VerifyAttestationArgs) -> Result<ExitCode> {
         .transpose()
         .context("bad --type")?;
     let verifier = args.trust.verifier()?;
-    let artifact = ArtifactInput::read(&args.artifact)?;
-    let candidates = evidence::read_bundles(&args.bundle, args.rekor_entry.as_deref())?;
     let requirements = ProvenanceRequirements {
         source_uri: args.source_uri.clone(),
         source_ref: args.source_ref.clone(),
@@ -103,45 +106,142 @@ pub(crate) fn run(args: &VerifyAttestationArgs) -> Result<ExitCode> {
         source_versioned_tag: args.source_versioned_tag.clone(),
         builder_id: args.builder_id.clone(),
     };
-
+    let Some(bundle_path) = &args.bundle else {
+        let Some(reference) = crate::image::image_argument(&args.artifact) else {
+            bail!(
+                "give --bundle: {} is a file or digest, whose attestations are in a bundle \
+                 file (an image reference would be looked up in its registry)",
+                args.artifact
+            );
+        };
+        let fetched = crate::image::as_image(
+            &args.artifact,
+            &reference,
+            image_verify::fetch(&reference, &args.image_args.registry, &[Kind::Attestation]),
+        )?;
+        let candidates = if args.policy.is_empty() {
+            image_verify::attestation_candidates(&fetched.attached)
+        } else {
+            image_verify::all_candidates(&fetched.attached)
+        };
+        if candidates.is_empty() {
+            eprintln!(
+                "verification failed: {}",
+                image_verify::nothing_found(&fetched, "attestations", &[Kind::Attestation])
+            );
+            return Ok(ExitCode::from(1));
+        }
+        let options = args.image_args.options();
+        let image = &fetched.digest;
+        let verify = |verifier: &Verifier, c: &image_verify::Candidate<'_>, policy: &Policy| {
+            c.verify(verifier, image, policy, &options)
+                .map(|v| v.bundle().clone())
+        };
+        if !args.policy.is_empty() {
+            let set = policy::load(&args.policy)?;
+            let trust = Trust::new(&set, verifier, &args.evaluation.trust_root)?;
+            let (facts, failures) =
+                trust.facts_with(&candidates, image_verify::Candidate::source, verify);
+            let name = args
+                .image
+                .clone()
+                .unwrap_or_else(|| fetched.reference.to_string());
+            let decision = set.evaluate(&name, &facts, &args.evaluation.options());
+            return args.evaluation.report(&name, &decision, &failures);
+        }
+        let policy = args.signer.policy()?;
+        return verify_and_print(
+            args,
+            &candidates,
+            image_verify::Candidate::source,
+            |c| verify(&verifier, c, &policy),
+            expected_type.as_deref(),
+            &requirements,
+            &format!("{} attestations of {}", candidates.len(), fetched.reference),
+        );
+    };
+    let artifact = ArtifactInput::read(&args.artifact)?;
+    let candidates = evidence::read_bundles(bundle_path, args.rekor_entry.as_deref())?;
     if !args.policy.is_empty() {
         return run_policy(args, verifier, &artifact, &candidates);
     }
     let policy = args.signer.policy()?;
+    verify_and_print(
+        args,
+        &candidates,
+        |c| c.source.clone(),
+        |c| verifier.verify(&c.bundle, artifact.artifact(), &policy),
+        expected_type.as_deref(),
+        &requirements,
+        &format!("{} bundles in {}", candidates.len(), bundle_path.display()),
+    )
+}
+
+/// Verifies every candidate, then its statement; prints the verified ones.
+fn verify_and_print<T>(
+    args: &VerifyAttestationArgs,
+    candidates: &[T],
+    source: impl Fn(&T) -> String,
+    verify: impl Fn(&T) -> std::result::Result<VerifiedBundle, Error>,
+    expected_type: Option<&str>,
+    requirements: &ProvenanceRequirements,
+    what: &str,
+) -> Result<ExitCode> {
     let mut verified = Vec::new();
     let mut failures = Vec::new();
-    for candidate in &candidates {
-        let bundle = match verifier.verify(&candidate.bundle, artifact.artifact(), &policy) {
+    let mut found_types = Vec::new();
+    for candidate in candidates {
+        let bundle = match verify(candidate) {
             Ok(bundle) => bundle,
             Err(e @ (Error::Input(_) | Error::TrustedRoot(_))) => return Err(e.into()),
             Err(e) => {
                 failures.push(format!(
                     "{}: verification failed at {}: {e}",
-                    candidate.source,
+                    source(candidate),
                     e.stage()
                 ));
                 continue;
             }
         };
-        match check_statement(&bundle, expected_type.as_deref(), &requirements) {
+        if let Err(reason) = args.signer.check_github_workflow(&bundle) {
+            failures.push(format!("{}: {reason}", source(candidate)));
+            continue;
+        }
+        if let Some(t) = evidence::statement(&bundle).and_then(|s| {
+            s.get("predicateType")
+                .and_then(|t| t.as_str())
+                .map(str::to_owned)
+        }) {
+            found_types.push(t);
+        }
+        match check_statement(&bundle, expected_type, requirements) {
             Ok((statement, provenance)) => verified.push(Verified {
-                source: candidate.source.clone(),
+                source: source(candidate),
                 bundle,
                 statement,
                 provenance,
             }),
-            Err(reason) => failures.push(format!("{}: {reason:#}", candidate.source)),
+            Err(reason) => failures.push(format!("{}: {reason:#}", source(candidate))),
         }
     }
     for failure in &failures {
         eprintln!("not verified: {failure}");
     }
     if verified.is_empty() {
-        eprintln!(
-            "verification failed: none of the {} bundles in {} verified",
-            candidates.len(),
-            args.bundle.display()
-        );
+        if let Some(expected) = expected_type
+            && !found_types.is_empty()
+            && !found_types.iter().any(|t| t == expected)
+        {
+            found_types.sort();
+            found_types.dedup();
+            eprintln!(
+                "verification failed: none of the attestations matched the predicate type: \
+                 {expected}, found: {}",
+                found_types.join(", ")
+            );
+        } else {
+            eprintln!("verification failed: none of the {what} verified");
+        }
         return Ok(ExitCode::from(1));
     }
     for v in &verified {

@@ -11,7 +11,10 @@
 //!   client credentials and `conformance sign-bundle`, each bundle checked by `waxseal verify`;
 //! - `verify`: `waxseal verify` and `conformance verify-bundle` exit 0, 1 or 2 on real bundles;
 //! - `attest`: `verify-attestation` on the real SLSA provenance vectors (slsa-verifier's flags),
-//!   and `attest`, `verify-attestation` and `policy check|validate` against a real instance.
+//!   and `attest`, `verify-attestation` and `policy check|validate` against a real instance;
+//! - `images`: `sign`/`verify`/`attest`/`verify-attestation`/`policy check`/`tree`/`download`
+//!   on images in a real registry (Debian's docker-registry), both signature formats, the
+//!   oci-legacy vectors pushed into it, tampering, htpasswd auth, dangling referrers.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -19,6 +22,7 @@ mod attest;
 mod bench;
 mod ca_crash;
 mod crash;
+mod images;
 mod serve;
 mod sign;
 mod support;

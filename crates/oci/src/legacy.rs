@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::annotation;
 use crate::gojson::{write_key, write_str};
-use crate::{Descriptor, Digest, Error};
+use crate::{Descriptor, Digest, Error, Manifest, media_type};
 
 /// Which legacy attachment a tag holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +42,51 @@ impl Kind {
 #[must_use]
 pub fn legacy_tag(image: &Digest, kind: Kind) -> String {
     format!("sha256-{}.{}", image.hex(), kind.suffix())
+}
+
+/// The image cosign stores legacy attachments in (ggcr `mutate.Append` onto `empty.Image`,
+/// as sigstore/cosign `pkg/oci/mutate/signatures.go` builds it): an OCI manifest with one layer
+/// per signature, and an image config whose `rootfs.diff_ids` are the layer digests (one
+/// empty `history` entry per layer). Returns the manifest and the config blob's bytes.
+///
+/// cosign reads only the layers and their annotations; the config is written the way ggcr
+/// writes it so other readers see a well-formed image.
+#[must_use]
+pub fn legacy_manifest(layers: Vec<Descriptor>) -> (Manifest, Vec<u8>) {
+    const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+    let mut config = String::from("{\"architecture\":\"\",\"created\":\"");
+    config.push_str(ZERO_TIME);
+    config.push_str("\",\"history\":[");
+    for i in 0..layers.len() {
+        if i > 0 {
+            config.push(',');
+        }
+        config.push_str("{\"created\":\"");
+        config.push_str(ZERO_TIME);
+        config.push_str("\"}");
+    }
+    config.push_str("],\"os\":\"\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[");
+    for (i, layer) in layers.iter().enumerate() {
+        if i > 0 {
+            config.push(',');
+        }
+        write_str(&mut config, &layer.digest.to_string());
+    }
+    config.push_str("]},\"config\":{}}");
+    let config = config.into_bytes();
+    let manifest = Manifest {
+        media_type: media_type::OCI_MANIFEST.to_owned(),
+        config: Descriptor::new(
+            media_type::OCI_CONFIG,
+            Digest::of(&config),
+            config.len() as u64,
+        ),
+        layers,
+        subject: None,
+        annotations: BTreeMap::new(),
+        artifact_type: None,
+    };
+    (manifest, config)
 }
 
 /// One legacy signature layer: its payload bytes and what its annotations carry.
@@ -97,6 +142,23 @@ pub struct RekorPayload {
 pub const CONTAINERS_IMAGE_PREFIX: &[u8] = b"\x00sigstore-json\n";
 
 impl LegacySignature {
+    /// A layer of `media_type` with `payload` signed by `signature` (empty for `.att`) and no
+    /// other annotations; set the certificate, chain, Rekor bundle and timestamp fields as
+    /// needed.
+    #[must_use]
+    pub fn new(media_type: impl Into<String>, payload: Vec<u8>, signature: Vec<u8>) -> Self {
+        Self {
+            payload,
+            media_type: media_type.into(),
+            signature,
+            certificate_pem: None,
+            chain_pem: None,
+            rekor_bundle: None,
+            rfc3161_timestamp: None,
+            predicate_type: None,
+        }
+    }
+
     /// Reads a signature layer from its descriptor (media type and annotations) and its
     /// content, which must match the descriptor's size and digest.
     ///
@@ -225,6 +287,27 @@ impl LegacySignature {
 }
 
 impl RekorBundle {
+    /// The bundle of a Rekor v1 entry: its SET, its canonical `body` (raw bytes, base64-encoded
+    /// here), integrated time, index and log ID (raw bytes, hex-encoded here).
+    #[must_use]
+    pub fn new(
+        signed_entry_timestamp: Vec<u8>,
+        body: &[u8],
+        integrated_time: i64,
+        log_index: i64,
+        log_id: &[u8],
+    ) -> Self {
+        Self {
+            signed_entry_timestamp,
+            payload: RekorPayload {
+                body: STANDARD.encode(body),
+                integrated_time,
+                log_index,
+                log_id: hex::encode(log_id),
+            },
+        }
+    }
+
     /// Reads the `dev.sigstore.cosign/bundle` annotation value.
     ///
     /// # Errors

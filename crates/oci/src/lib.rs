@@ -51,7 +51,8 @@ mod simplesigning;
 pub use digest::Digest;
 pub use error::Error;
 pub use legacy::{
-    CONTAINERS_IMAGE_PREFIX, Kind, LegacySignature, RekorBundle, RekorPayload, legacy_tag,
+    CONTAINERS_IMAGE_PREFIX, Kind, LegacySignature, RekorBundle, RekorPayload, legacy_manifest,
+    legacy_tag,
 };
 pub use manifest::{
     Descriptor, EMPTY_CONFIG_BYTES, Index, MAX_MANIFEST_SIZE, Manifest, ManifestDocument, Platform,
@@ -70,6 +71,8 @@ pub mod media_type {
     pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
     /// OCI image config (the config of cosign's legacy signature manifests).
     pub const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
+    /// OCI image layer, uncompressed tar.
+    pub const OCI_LAYER: &str = "application/vnd.oci.image.layer.v1.tar";
     /// OCI empty descriptor (`{}`), the config of artifact manifests.
     pub const OCI_EMPTY: &str = "application/vnd.oci.empty.v1+json";
     /// Docker v2 schema 2 manifest.

@@ -281,6 +281,20 @@ impl Platform {
 }
 
 impl Manifest {
+    /// A manifest of `media_type` with `config` and `layers`, and no subject, annotations or
+    /// artifact type.
+    #[must_use]
+    pub fn new(media_type: impl Into<String>, config: Descriptor, layers: Vec<Descriptor>) -> Self {
+        Self {
+            media_type: media_type.into(),
+            config,
+            layers,
+            subject: None,
+            annotations: BTreeMap::new(),
+            artifact_type: None,
+        }
+    }
+
     /// The manifest as JSON in the key order cosign's referrer manifest has (ggcr
     /// `v1.Manifest` plus cosign's trailing `artifactType`): schemaVersion, mediaType, config,
     /// layers, annotations, subject, artifactType; compact, Go escaping.

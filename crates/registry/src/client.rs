@@ -375,14 +375,44 @@ impl Client {
             .await?
             .unwrap_or_default();
         index.add_referrer(entry);
-        self.put_manifest(
-            repo,
-            &fallback_tag(subject),
-            media_type::OCI_INDEX,
-            &index.to_json(),
-        )
-        .await?;
-        Ok(digest)
+        let tag = fallback_tag(subject);
+        match self
+            .put_manifest(repo, &tag, media_type::OCI_INDEX, &index.to_json())
+            .await
+        {
+            Ok(_) => Ok(digest),
+            // distribution refuses an index listing a manifest it no longer has (a referrer
+            // deleted since it was listed): such an entry refers to nothing, so it is dropped
+            // and the others are kept.
+            Err(Error::Status {
+                status: 400,
+                ref message,
+                ..
+            }) if message.contains("MANIFEST_BLOB_UNKNOWN") => {
+                let mut kept = Vec::with_capacity(index.manifests.len());
+                for listed in std::mem::take(&mut index.manifests) {
+                    let exists = listed.digest == digest
+                        || self
+                            .get_manifest(&repo.with_digest(listed.digest))
+                            .await?
+                            .is_some();
+                    if exists {
+                        kept.push(listed);
+                    } else {
+                        tracing::warn!(
+                            referrer = %listed.digest,
+                            tag,
+                            "dropping a referrer the registry no longer has from the fallback index"
+                        );
+                    }
+                }
+                index.manifests = kept;
+                self.put_manifest(repo, &tag, media_type::OCI_INDEX, &index.to_json())
+                    .await?;
+                Ok(digest)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The tags of `repo`'s repository (`GET /v2/<repo>/tags/list`), following `Link`

@@ -37,7 +37,7 @@ pub enum Error {
         reason: String,
     },
     /// The HTTP request failed below HTTP (connect, TLS, timeout, body read).
-    #[error("request to {url} failed: {source}")]
+    #[error("request to {url} failed")]
     Http {
         /// The URL requested.
         url: String,
@@ -82,7 +82,7 @@ pub enum Error {
         reason: String,
     },
     /// The manifest or tag does not exist.
-    #[error("{reference}: not found")]
+    #[error("{reference}: not found in the registry")]
     NotFound {
         /// The reference asked for.
         reference: String,
