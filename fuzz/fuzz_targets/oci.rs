@@ -1,13 +1,14 @@
 //! OCI manifests, indexes, referrers indexes, cosign simple-signing payloads, Rekor bundle
-//! annotations and containers/image signature files on arbitrary bytes: each parses or fails
-//! without panicking; a parsed simple-signing payload re-encodes to bytes that parse to the same
-//! claims, and a parsed manifest document re-encodes to JSON that parses again.
+//! annotations, containers/image signature files and image references on arbitrary bytes: each
+//! parses or fails without panicking; a parsed simple-signing payload re-encodes to bytes that
+//! parse to the same claims, a parsed manifest document re-encodes to JSON that parses again,
+//! and a parsed image reference prints as a reference that parses to the same one.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use waxseal_oci::{
-    Index, LegacySignature, ManifestDocument, RekorBundle, SimpleSigning, media_type,
+    Index, LegacySignature, ManifestDocument, Reference, RekorBundle, SimpleSigning, media_type,
 };
 
 fuzz_target!(|data: &[u8]| {
@@ -29,4 +30,10 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = RekorBundle::parse(data);
     let _ = LegacySignature::from_containers_image_file(data);
+    if let Ok(text) = std::str::from_utf8(data)
+        && let Ok(reference) = Reference::parse(text)
+    {
+        let again = Reference::parse(&reference.to_string()).expect("a printed reference parses");
+        assert_eq!(again, reference);
+    }
 });

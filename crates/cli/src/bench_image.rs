@@ -92,7 +92,7 @@ pub(crate) fn run(args: &ImageArgs) -> Result<()> {
     let issuer = IdentityToken::parse(&token)?.issuer().to_owned();
     let policy = Arc::new(Policy::Identity(Identity::new(
         Matcher::exact("bench@waxseal.test"),
-        Matcher::exact(issuer),
+        Matcher::exact(issuer.clone()),
     )));
     let repo =
         Reference::parse(&format!("{}/bench/images", args.registry)).context("bad --registry")?;
@@ -107,6 +107,9 @@ pub(crate) fn run(args: &ImageArgs) -> Result<()> {
         let credential = Credential::IdentityToken(IdentityToken::parse(&token)?);
         let layer = b"waxseal bench layer".to_vec();
         let layer_digest = registry.push_blob(&repo, &layer).await?;
+        registry
+            .push_blob(&repo, waxseal_oci::EMPTY_CONFIG_BYTES)
+            .await?;
         let mut out = Vec::with_capacity(args.images);
         let mut pending = Vec::new();
         for i in 0..args.images {
@@ -216,7 +219,7 @@ pub(crate) fn run(args: &ImageArgs) -> Result<()> {
                 "bench@waxseal.test",
             ])
             .arg("--certificate-oidc-issuer")
-            .arg(policy_issuer(&policy))
+            .arg(&issuer)
             .arg("--trust-config")
             .arg(&trust_path)
             .output()
@@ -275,13 +278,6 @@ pub(crate) fn run(args: &ImageArgs) -> Result<()> {
         );
     }
     Ok(())
-}
-
-fn policy_issuer(policy: &Policy) -> String {
-    match policy {
-        Policy::Identity(identity) => identity.issuer().to_string(),
-        _ => String::new(),
-    }
 }
 
 /// Pushes image `i` (a unique config, the shared layer) and signs it as `waxseal sign IMAGE`

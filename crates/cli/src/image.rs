@@ -346,12 +346,15 @@ pub(crate) async fn push_referrer(
     bundle_json: &[u8],
     predicate_type: &str,
 ) -> Result<Digest> {
-    let (config, bundle) = tokio::join!(
-        registry.push_blob(repo, waxseal_oci::EMPTY_CONFIG_BYTES),
-        registry.push_blob(repo, bundle_json)
-    );
-    config.context("couldn't push the empty config blob")?;
-    let bundle_digest = bundle.context("couldn't push the bundle blob")?;
+    let push_blobs = || async {
+        let (config, bundle) = tokio::join!(
+            registry.push_blob(repo, waxseal_oci::EMPTY_CONFIG_BYTES),
+            registry.push_blob(repo, bundle_json)
+        );
+        config.context("couldn't push the empty config blob")?;
+        bundle.context("couldn't push the bundle blob")
+    };
+    let bundle_digest = push_blobs().await?;
     let manifest = referrer_manifest(
         bundle_digest,
         bundle_json.len() as u64,
@@ -360,16 +363,31 @@ pub(crate) async fn push_referrer(
         &created_now(),
     );
     let bytes = manifest.to_json();
-    registry
-        .attach_referrer(
+    let attach = || {
+        registry.attach_referrer(
             repo,
             &subject.digest,
             media_type::OCI_MANIFEST,
             &bytes,
             manifest.artifact_type.as_deref(),
         )
-        .await
-        .with_context(|| format!("couldn't attach the referrer to {}", subject.digest))
+    };
+    let attached = match attach().await {
+        // distribution's filesystem storage can lose a blob for a moment while another upload
+        // of the same content (the shared empty config) is committed: push again, retry once.
+        Err(e) if blob_unknown(&e) => {
+            push_blobs().await?;
+            attach().await
+        }
+        other => other,
+    };
+    attached.with_context(|| format!("couldn't attach the referrer to {}", subject.digest))
+}
+
+/// Whether a manifest PUT was refused for a blob the registry does not have.
+fn blob_unknown(error: &waxseal_registry::Error) -> bool {
+    matches!(error, waxseal_registry::Error::Status { status: 400, message, .. }
+        if message.contains("MANIFEST_BLOB_UNKNOWN"))
 }
 
 /// Appends `signature` as a layer of `image`'s legacy `kind` tag (read-modify-write: the

@@ -291,6 +291,68 @@ fn sign_verify_tree_download_in_cosign_v3_format() {
     );
 }
 
+/// A managed key instead of a certificate, in both formats.
+#[test]
+fn sign_and_verify_an_image_with_a_managed_key() {
+    let w = World::new();
+    let prefix = w._dir.path().join("release");
+    let prefix = prefix.to_str().unwrap();
+    let mut keygen = Command::new(env!("CARGO_BIN_EXE_waxseal"));
+    keygen
+        .args(["generate-key-pair", "--output-key-prefix", prefix])
+        .env("WAXSEAL_PASSWORD", "pw");
+    assert!(keygen.output().unwrap().status.success());
+    let (image, _) = w.image("keyed");
+    for format in ["bundle", "legacy"] {
+        let mut sign = Command::new(env!("CARGO_BIN_EXE_waxseal"));
+        sign.args(["sign", &image, "--key", &format!("{prefix}.key")])
+            .args([
+                "--signature-format",
+                format,
+                "--trust-config",
+                &w.trust_config,
+            ])
+            .env("WAXSEAL_PASSWORD", "pw")
+            .env_remove("SIGSTORE_ID_TOKEN");
+        let out = sign.output().unwrap();
+        assert_exit(&out, 0, format);
+    }
+    let verify = |key: &str| {
+        waxseal(&[
+            "verify",
+            &image,
+            "--key",
+            key,
+            "--trust-config",
+            &w.trust_config,
+            "-o",
+            "text",
+        ])
+    };
+    let out = verify(&format!("{prefix}.pub"));
+    assert_exit(&out, 0, "verify --key");
+    // Both signatures verified: the statement and the simple signing payload.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    assert_stderr(
+        &out,
+        "verified against the specified public key",
+        "key checks",
+    );
+    let other = w._dir.path().join("other");
+    let mut keygen = Command::new(env!("CARGO_BIN_EXE_waxseal"));
+    keygen
+        .args([
+            "generate-key-pair",
+            "--output-key-prefix",
+            other.to_str().unwrap(),
+        ])
+        .env("WAXSEAL_PASSWORD", "pw");
+    assert!(keygen.output().unwrap().status.success());
+    let out = verify(&format!("{}.pub", other.display()));
+    assert_exit(&out, 1, "another key");
+}
+
 #[test]
 fn sign_by_tag_warns_and_signs_the_digest_recursive_signs_an_index() {
     let w = World::new();

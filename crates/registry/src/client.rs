@@ -526,6 +526,15 @@ impl Client {
         repo: &Reference,
         subject: &Digest,
     ) -> Result<Option<Vec<Descriptor>>, Error> {
+        let knows_none = |set: &std::collections::HashSet<String>| set.contains(repo.registry());
+        if self
+            .transport
+            .no_referrers_api
+            .lock()
+            .is_ok_and(|set| knows_none(&set))
+        {
+            return Ok(None);
+        }
         let url = self.url(repo, &format!("referrers/{subject}"))?;
         let mut request = self.request(Method::GET, url, repo, Access::Pull);
         request.headers.insert(
@@ -534,6 +543,11 @@ impl Client {
         );
         request.retry = true;
         let response = self.transport.send(request).await?;
+        if response.status() == StatusCode::NOT_FOUND
+            && let Ok(mut set) = self.transport.no_referrers_api.lock()
+        {
+            set.insert(repo.registry().to_owned());
+        }
         // ggcr `pkg/v1/remote/referrers.go`: the API only on 200 with the index type.
         if response.status() != StatusCode::OK
             || content_type(response.headers()).as_deref() != Some(media_type::OCI_INDEX)

@@ -35,6 +35,10 @@ pub(crate) struct Transport {
     requests: AtomicU64,
     /// Locked only for map reads and writes, never across an await.
     auth: Mutex<AuthState>,
+    /// Registries whose referrers API answered 404 (it has none: distribution-spec registries
+    /// with the API answer 200, with an empty index for an unknown subject), so it is not
+    /// asked again by this client. Locked only for set reads and writes.
+    pub(crate) no_referrers_api: Mutex<HashSet<String>>,
 }
 
 #[derive(Default)]
@@ -99,6 +103,7 @@ impl Transport {
             docker_config,
             requests: AtomicU64::new(0),
             auth: Mutex::new(AuthState::default()),
+            no_referrers_api: Mutex::new(HashSet::new()),
         })
     }
 

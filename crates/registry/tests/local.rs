@@ -183,11 +183,20 @@ async fn attach_referrer_keeps_both_entries_in_the_fallback_tag() {
             Some(media_type::SIGSTORE_BUNDLE_V03)
         );
     }
+    // The registry has no referrers API: after its first 404 the client asks only the tag.
+    let before = client.requests();
     let filtered = client
         .referrers(&image, &subject.digest, Some("application/other"))
         .await
         .unwrap();
     assert!(filtered.is_empty());
+    assert_eq!(client.requests() - before, 1);
+    let fresh = waxseal_registry::Client::new(waxseal_registry::ClientConfig::default()).unwrap();
+    fresh
+        .referrers(&image, &subject.digest, None)
+        .await
+        .unwrap();
+    assert_eq!(fresh.requests(), 2, "a new client asks the API once");
 
     // The fallback tag is an OCI index; the referrer manifest is stored byte for byte.
     let tag = image.with_tag(&fallback_tag(&subject.digest)).unwrap();
