@@ -9,7 +9,8 @@
 //!    API, fallback tag and `.sig` tag at once, the referrer manifest, the bundle, full
 //!    verification), `--concurrency` images at a time, on one client; verifications per
 //!    second and HTTP requests per image;
-//! 2. baseline: the same bundles, already in memory, verified in process with the same
+//! 2. baselines: the registry's own rate of plain manifest GETs at the same concurrency (the
+//!    ceiling the request count implies), and the same bundles, already in memory, verified in process with the same
 //!    verifier and policy (`verify_image_signature`), on as many threads as the machine has;
 //! 3. cold process: `waxseal verify IMAGE` as a fresh process (`--cold-runs` times), wall time
 //!    median and p90.
@@ -61,6 +62,7 @@ struct Report {
     setup_seconds: f64,
     registry_verifications_per_sec: f64,
     requests_per_image: f64,
+    registry_manifest_gets_per_sec: f64,
     in_process_verifications_per_sec: f64,
     registry_over_in_process: f64,
     single_image_requests: u64,
@@ -162,6 +164,29 @@ pub(crate) fn run(args: &ImageArgs) -> Result<()> {
     let registry_seconds = start.elapsed().as_secs_f64();
     let requests_per_image = (registry.requests() - before) as f64 / images.len() as f64;
 
+    // The registry's own ceiling: plain manifest GETs (the fallback tag of each image, as many
+    // requests as the verifications made), same client and concurrency.
+    let raw_requests = (requests_per_image.round() as usize).max(1) * images.len();
+    let start = Instant::now();
+    runtime.block_on(async {
+        let semaphore = Arc::new(tokio::sync::Semaphore::new(args.concurrency));
+        let mut handles = Vec::with_capacity(raw_requests);
+        for i in 0..raw_requests {
+            let permit = semaphore.clone().acquire_owned().await?;
+            let tag = repo.with_tag(&waxseal_oci::fallback_tag(&images[i % images.len()].0))?;
+            let registry = registry.clone();
+            handles.push(tokio::spawn(async move {
+                let _permit = permit;
+                registry.get_manifest(&tag).await
+            }));
+        }
+        for handle in handles {
+            handle.await.context("a request task panicked")??;
+        }
+        anyhow::Ok(())
+    })?;
+    let raw_requests_per_sec = raw_requests as f64 / start.elapsed().as_secs_f64();
+
     // One image alone, on a fresh client: its request count.
     let single = args.registry_args.client()?;
     runtime.block_on(verify_one(
@@ -243,6 +268,7 @@ pub(crate) fn run(args: &ImageArgs) -> Result<()> {
         setup_seconds,
         registry_verifications_per_sec: registry_rate,
         requests_per_image,
+        registry_manifest_gets_per_sec: raw_requests_per_sec,
         in_process_verifications_per_sec: in_process_rate,
         registry_over_in_process: registry_rate / in_process_rate,
         single_image_requests,
@@ -259,6 +285,13 @@ pub(crate) fn run(args: &ImageArgs) -> Result<()> {
         println!(
             "through the registry: {:.0} verifications/s at concurrency {} ({:.2} HTTP requests per image)",
             report.registry_verifications_per_sec, report.concurrency, report.requests_per_image
+        );
+        println!(
+            "the registry's ceiling: {:.0} plain manifest GETs/s at the same concurrency \
+             ({:.0} verifications/s at {:.2} requests each)",
+            report.registry_manifest_gets_per_sec,
+            report.registry_manifest_gets_per_sec / report.requests_per_image,
+            report.requests_per_image
         );
         println!(
             "in process, same bundles: {:.0} verifications/s on {threads} threads",
