@@ -1,0 +1,3 @@
+//! Tests of waxseal-enforce.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
