@@ -7,7 +7,7 @@
 //! `, `), each followed by a line of details when there are any, blocks sorted by message then
 //! details and joined by newlines, after `validation failed: ` (or `mutation failed: `).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -116,6 +116,10 @@ impl<C: Checker> Gate<C> {
         .await;
         let mut warnings = FieldErrors::default();
         for (image, result) in &outcome.done {
+            let result = result
+                .as_ref()
+                .map_err(String::as_str)
+                .and_then(|r| r.as_ref().map_err(String::as_str));
             let fields = to_check.get(image).map(Vec::as_slice).unwrap_or_default();
             match result {
                 Err(e) => {
@@ -188,6 +192,7 @@ impl<C: Checker> Gate<C> {
         let mut errors = FieldErrors::default();
         let mut pins = Vec::new();
         for (image, result) in outcome.done {
+            let result = result.and_then(|r| r);
             let fields = to_resolve
                 .get(&image)
                 .map(Vec::as_slice)
@@ -334,14 +339,15 @@ impl FieldErrors {
     }
 }
 
-/// What finished within the deadline, and what did not (sorted).
+/// What finished within the deadline (`Err` for a task that panicked), and what did not
+/// (sorted).
 struct Outcome<T> {
-    done: Vec<(String, T)>,
+    done: Vec<(String, Result<T, String>)>,
     pending: Vec<String>,
 }
 
 /// Runs `task` for every image concurrently, under one deadline for all of them; tasks still
-/// running at the deadline are aborted. A task that panics counts as pending (never as done).
+/// running at the deadline are aborted.
 async fn run_all<T, F, Fut>(images: Vec<String>, deadline: Duration, task: F) -> Outcome<T>
 where
     T: Send + 'static,
@@ -349,16 +355,20 @@ where
     Fut: Future<Output = T> + Send + 'static,
 {
     let mut set = JoinSet::new();
+    let mut ids = HashMap::new();
     for image in &images {
-        let image = image.clone();
-        let fut = task(image.clone());
-        set.spawn(async move { (image, fut.await) });
+        let handle = set.spawn(task(image.clone()));
+        ids.insert(handle.id(), image.clone());
     }
     let mut done = Vec::new();
     let collect = async {
-        while let Some(joined) = set.join_next().await {
-            if let Ok(result) = joined {
-                done.push(result);
+        while let Some(joined) = set.join_next_with_id().await {
+            let (id, result) = match joined {
+                Ok((id, result)) => (id, Ok(result)),
+                Err(e) => (e.id(), Err(format!("the task failed: {e}"))),
+            };
+            if let Some(image) = ids.get(&id) {
+                done.push((image.clone(), result));
             }
         }
     };

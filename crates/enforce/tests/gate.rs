@@ -102,6 +102,9 @@ impl Fake {
 
     async fn enter(&self, what: &str, image: &str) -> Result<(), String> {
         self.calls.lock().unwrap().push(format!("{what} {image}"));
+        if self.failing.get(image).is_some_and(|e| e == "PANIC") {
+            panic!("checker bug");
+        }
         if let Some(delay) = self.slow.get(image) {
             tokio::time::sleep(*delay).await;
         }
@@ -371,6 +374,21 @@ async fn checker_errors_deny() {
             "validation failed: could not check image: spec.containers[0].image\n{} registry.local: connection refused",
             web()
         )
+    );
+}
+
+#[tokio::test]
+async fn a_panicking_checker_denies() {
+    let r = single_container_pod(&web());
+    let (gate, _) = new_gate(Fake::new(&[RELEASE]).failing(&web(), "PANIC"));
+    let response = gate.validate(&r).await;
+    assert!(!response.allowed);
+    assert!(
+        message(&response).starts_with(&format!(
+            "validation failed: could not check image: spec.containers[0].image\n{} the task failed: task "
+        , web())),
+        "{}",
+        message(&response)
     );
 }
 
