@@ -96,7 +96,7 @@ pub struct CacheStats {
     /// Calls answered without running their own computation: a live entry, or another
     /// caller's computation they waited for.
     pub hits: u64,
-    /// Calls that ran their computation.
+    /// Computations started (one per call that computed, finished or cancelled).
     pub misses: u64,
     /// Entries held now, computing ones included.
     pub entries: u64,
@@ -238,6 +238,7 @@ impl<V: Clone + Send + Sync + 'static> Cache<V> {
         let stored = cell
             .get_or_init(|| async {
                 ran.store(true, Ordering::Relaxed);
+                self.lock().stats.misses += 1;
                 let (value, allowed) = compute().await;
                 let ttl = if allowed { allow_ttl } else { deny_ttl };
                 Stored {
@@ -246,11 +247,8 @@ impl<V: Clone + Send + Sync + 'static> Cache<V> {
                 }
             })
             .await;
-        let mut inner = self.lock();
-        if ran.load(Ordering::Relaxed) {
-            inner.stats.misses += 1;
-        } else {
-            inner.stats.hits += 1;
+        if !ran.load(Ordering::Relaxed) {
+            self.lock().stats.hits += 1;
         }
         stored.value.clone()
     }
