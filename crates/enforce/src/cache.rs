@@ -48,7 +48,8 @@ impl CacheKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CacheConfig {
-    /// The most entries kept (at least 1 is always kept); default 10 000.
+    /// The most entries kept (at least 1); default 10 000. Entries still computing are never
+    /// evicted, so the cache can exceed this by the number of computations in flight.
     pub capacity: usize,
     /// How long an allowing verdict is kept; default 5 minutes.
     pub allow_ttl: Duration,
@@ -253,14 +254,25 @@ impl<V: Clone + Send + Sync + 'static> Cache<V> {
         stored.value.clone()
     }
 
-    /// Drops least recently used entries beyond the capacity.
+    /// Drops least recently used entries beyond the capacity. Entries still computing are
+    /// skipped: evicting one would let a new caller start a second computation for its key.
     fn evict(&self, inner: &mut Inner<V>) {
         let capacity = self.config.capacity.max(1);
         while inner.entries.len() > capacity {
-            let Some((_, key)) = inner.order.pop_first() else {
+            let victim = inner
+                .order
+                .iter()
+                .find(|(_, key)| {
+                    inner
+                        .entries
+                        .get(*key)
+                        .is_some_and(|e| e.cell.initialized())
+                })
+                .map(|(_, key)| key.clone());
+            let Some(key) = victim else {
                 break;
             };
-            inner.entries.remove(&key);
+            inner.remove(&key);
             inner.stats.evictions += 1;
         }
     }

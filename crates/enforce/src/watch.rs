@@ -69,6 +69,10 @@ struct ImageState {
 }
 
 /// The state of every image seen or checked in one cluster.
+///
+/// Nothing is ever forgotten (that is the history), so memory grows with the number of distinct
+/// images and (image, workload) pairs the cluster ever ran; the caller owns the tracker and
+/// locks it if tasks share it.
 #[derive(Debug, Clone)]
 pub struct Tracker {
     cluster: String,
@@ -119,8 +123,9 @@ impl Tracker {
         }
     }
 
-    /// Records `decision` for `image` (a digest reference) checked at `now`, and returns the
-    /// drift event when anything changed.
+    /// Records `decision` for `image` checked at `now`, and returns the drift event when
+    /// anything changed. `image` is the tracking key, as [`Running::key`] gives it (the digest
+    /// reference), so results and sightings meet.
     ///
     /// Per matched policy: `valid` is whether it passed, `diagnostic` the decision's error or
     /// warning lines for it. When no policy matched, the result is recorded under

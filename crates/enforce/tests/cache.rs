@@ -220,3 +220,49 @@ async fn a_cancelled_computation_does_not_wedge_waiters() {
         "every computation that ran counts as a miss"
     );
 }
+
+#[tokio::test]
+async fn never_evicts_an_entry_still_computing() {
+    let cache = Arc::new(Cache::<u32>::new(CacheConfig::default().with_capacity(1)));
+    let (release_tx, release_rx) = oneshot::channel::<()>();
+    let (started_tx, started_rx) = oneshot::channel::<()>();
+    let slow = {
+        let cache = Arc::clone(&cache);
+        tokio::spawn(async move {
+            cache
+                .get_or_insert_with(key("slow"), || async move {
+                    let _ = started_tx.send(());
+                    release_rx.await.unwrap();
+                    (1, true)
+                })
+                .await
+        })
+    };
+    started_rx.await.unwrap();
+    let runs = AtomicUsize::new(0);
+    assert_eq!(lookup(&cache, key("fast"), 2, true, &runs).await, 2);
+    let stats = cache.stats();
+    assert_eq!(
+        (stats.entries, stats.evictions),
+        (2, 0),
+        "over capacity while computing"
+    );
+    // A second caller for the slow key still joins the first computation.
+    let joined = {
+        let cache = Arc::clone(&cache);
+        tokio::spawn(async move {
+            cache
+                .get_or_insert_with(key("slow"), || async { (99, true) })
+                .await
+        })
+    };
+    tokio::task::yield_now().await;
+    release_tx.send(()).unwrap();
+    assert_eq!(slow.await.unwrap(), 1);
+    assert_eq!(joined.await.unwrap(), 1);
+    // Back within capacity at the next insertion: the least recently used ready entry goes.
+    lookup(&cache, key("third"), 3, true, &runs).await;
+    let stats = cache.stats();
+    assert_eq!(stats.entries, 1);
+    assert_eq!(lookup(&cache, key("third"), 0, true, &runs).await, 3);
+}
