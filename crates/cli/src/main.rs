@@ -10,6 +10,10 @@ mod bench_image;
 mod bench_issue;
 mod bench_policy;
 mod datadir;
+mod enforce;
+mod enforce_check;
+mod enforce_manifests;
+mod enforce_tls;
 mod evidence;
 mod image;
 mod image_sign;
@@ -72,6 +76,10 @@ enum Command {
     /// ClusterImagePolicy documents (sigstore policy-controller's format, Rego conditions).
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Enforcement for Kubernetes: the admission webhook, continuous verification of what
+    /// runs, the install manifests and the report.
+    #[command(subcommand)]
+    Enforce(enforce::EnforceCommand),
     /// Entry points for the sigstore-conformance test suite (`docs/cli_protocol.md`).
     #[command(subcommand)]
     Conformance(ConformanceCommand),
@@ -275,6 +283,7 @@ fn main() -> ExitCode {
         Command::Attest(args) => attest::run(&args).map(|()| ExitCode::SUCCESS),
         Command::VerifyAttestation(args) => verify_attestation::run(&args),
         Command::Tree(args) => image_verify::tree(&args),
+        Command::Enforce(command) => enforce::run(&command),
         Command::Download(args) => image_verify::download(&args),
         Command::Policy(PolicyCommand::Validate(args)) => policy::validate(&args),
         Command::Policy(PolicyCommand::Check(args)) => policy::check(&args),

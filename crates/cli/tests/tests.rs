@@ -14,7 +14,9 @@
 //!   and `attest`, `verify-attestation` and `policy check|validate` against a real instance;
 //! - `images`: `sign`/`verify`/`attest`/`verify-attestation`/`policy check`/`tree`/`download`
 //!   on images in a real registry (Debian's docker-registry), both signature formats, the
-//!   oci-legacy vectors pushed into it, tampering, htpasswd auth, dangling referrers.
+//!   oci-legacy vectors pushed into it, tampering, htpasswd auth, dangling referrers;
+//! - `enforce`: the admission webhook over HTTPS (every kind, mutate, warn, deadline,
+//!   malformed reviews), `enforce manifests`, and `enforce watch`'s drift events.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -22,6 +24,7 @@ mod attest;
 mod bench;
 mod ca_crash;
 mod crash;
+mod enforce;
 mod images;
 mod serve;
 mod sign;
