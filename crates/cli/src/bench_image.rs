@@ -75,64 +75,31 @@ pub(crate) fn run(args: &ImageArgs) -> Result<()> {
     if args.images == 0 || args.concurrency == 0 {
         bail!("--images and --concurrency must be at least 1");
     }
-    let trust_path = args.data_dir.join("trust").join("client_trust_config.json");
-    let trust_bytes = std::fs::read(&trust_path)
-        .with_context(|| format!("couldn't read {}", trust_path.display()))?;
-    let trust = waxseal_bundle::ClientTrustConfig::from_json(&trust_bytes)
-        .with_context(|| format!("{} is not a ClientTrustConfig", trust_path.display()))?;
-    let verifier = Arc::new(Verifier::new(&trust.trusted_root)?);
-    let token = {
-        let dir = crate::datadir::DataDir::open(&args.data_dir)?;
-        let now = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .context("the clock is before 1970")?;
-        let now = i64::try_from(now.as_secs()).context("the clock is past 2262")?;
-        crate::serve::token_issuer(&dir, None)?
-            .mint("bench", Some("bench@waxseal.test"), "sigstore", 3600, now)
-            .context("couldn't mint a token")?
-    };
-    let issuer = IdentityToken::parse(&token)?.issuer().to_owned();
-    let policy = Arc::new(Policy::Identity(Identity::new(
-        Matcher::exact("bench@waxseal.test"),
-        Matcher::exact(issuer.clone()),
-    )));
-    let repo =
-        Reference::parse(&format!("{}/bench/images", args.registry)).context("bad --registry")?;
     let registry = args.registry_args.client()?;
     let runtime = image::runtime()?;
-
-    // Setup: push and sign.
     let setup = Instant::now();
-    let images: Vec<(Digest, Vec<u8>)> = runtime.block_on(async {
-        let client = Client::new()?;
-        let instance = Instance::new(trust.clone(), SystemTime::now())?;
-        let credential = Credential::IdentityToken(IdentityToken::parse(&token)?);
-        let layer = b"waxseal bench layer".to_vec();
-        let layer_digest = registry.push_blob(&repo, &layer).await?;
-        registry
-            .push_blob(&repo, waxseal_oci::EMPTY_CONFIG_BYTES)
-            .await?;
-        let mut out = Vec::with_capacity(args.images);
-        let mut pending = Vec::new();
-        for i in 0..args.images {
-            pending.push(push_and_sign(
-                &registry,
-                &client,
-                &instance,
-                &credential,
-                &repo,
-                i,
-                Descriptor::new(media_type::OCI_LAYER, layer_digest, layer.len() as u64),
-            ));
-            if pending.len() == args.concurrency || i + 1 == args.images {
-                for result in futures_util::future::join_all(std::mem::take(&mut pending)).await {
-                    out.push(result?);
-                }
-            }
-        }
-        anyhow::Ok(out)
-    })?;
+    let signed = sign_images(
+        &runtime,
+        &registry,
+        &args.data_dir,
+        &args.registry,
+        "bench/images",
+        args.images,
+        args.concurrency,
+    )?;
     let setup_seconds = setup.elapsed().as_secs_f64();
+    let Signed {
+        trust_path,
+        trust,
+        issuer,
+        repo,
+        images,
+    } = signed;
+    let verifier = Arc::new(Verifier::new(&trust.trusted_root)?);
+    let policy = Arc::new(Policy::Identity(Identity::new(
+        Matcher::exact(BENCH_IDENTITY),
+        Matcher::exact(issuer.clone()),
+    )));
 
     // 1. Through the registry.
     let options =
@@ -313,9 +280,93 @@ pub(crate) fn run(args: &ImageArgs) -> Result<()> {
     Ok(())
 }
 
+/// The identity the benchmark images are signed as.
+pub(crate) const BENCH_IDENTITY: &str = "bench@waxseal.test";
+
+/// Signed benchmark images and what verifies them.
+pub(crate) struct Signed {
+    /// The instance's `trust/client_trust_config.json`.
+    pub(crate) trust_path: PathBuf,
+    /// Its contents.
+    pub(crate) trust: waxseal_bundle::ClientTrustConfig,
+    /// The OIDC issuer of the signing identity ([`BENCH_IDENTITY`]).
+    pub(crate) issuer: String,
+    /// The repository the images are in.
+    pub(crate) repo: Reference,
+    /// Each image's digest and bundle.
+    pub(crate) images: Vec<(Digest, Vec<u8>)>,
+}
+
+/// Pushes `count` distinct images to `registry_host/repo_name` and signs each keyless on the
+/// instance of `data_dir` as [`BENCH_IDENTITY`], `concurrency` at a time.
+pub(crate) fn sign_images(
+    runtime: &tokio::runtime::Runtime,
+    registry: &Registry,
+    data_dir: &std::path::Path,
+    registry_host: &str,
+    repo_name: &str,
+    count: usize,
+    concurrency: usize,
+) -> Result<Signed> {
+    let trust_path = data_dir.join("trust").join("client_trust_config.json");
+    let trust_bytes = std::fs::read(&trust_path)
+        .with_context(|| format!("couldn't read {}", trust_path.display()))?;
+    let trust = waxseal_bundle::ClientTrustConfig::from_json(&trust_bytes)
+        .with_context(|| format!("{} is not a ClientTrustConfig", trust_path.display()))?;
+    let token = {
+        let dir = crate::datadir::DataDir::open(data_dir)?;
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .context("the clock is before 1970")?;
+        let now = i64::try_from(now.as_secs()).context("the clock is past 2262")?;
+        crate::serve::token_issuer(&dir, None)?
+            .mint("bench", Some(BENCH_IDENTITY), "sigstore", 3600, now)
+            .context("couldn't mint a token")?
+    };
+    let issuer = IdentityToken::parse(&token)?.issuer().to_owned();
+    let repo =
+        Reference::parse(&format!("{registry_host}/{repo_name}")).context("bad --registry")?;
+    let images = runtime.block_on(async {
+        let client = Client::new()?;
+        let instance = Instance::new(trust.clone(), SystemTime::now())?;
+        let credential = Credential::IdentityToken(IdentityToken::parse(&token)?);
+        let layer = b"waxseal bench layer".to_vec();
+        let layer_digest = registry.push_blob(&repo, &layer).await?;
+        registry
+            .push_blob(&repo, waxseal_oci::EMPTY_CONFIG_BYTES)
+            .await?;
+        let mut out = Vec::with_capacity(count);
+        let mut pending = Vec::new();
+        for i in 0..count {
+            pending.push(push_and_sign(
+                registry,
+                &client,
+                &instance,
+                &credential,
+                &repo,
+                i,
+                Descriptor::new(media_type::OCI_LAYER, layer_digest, layer.len() as u64),
+            ));
+            if pending.len() == concurrency.max(1) || i + 1 == count {
+                for result in futures_util::future::join_all(std::mem::take(&mut pending)).await {
+                    out.push(result?);
+                }
+            }
+        }
+        anyhow::Ok(out)
+    })?;
+    Ok(Signed {
+        trust_path,
+        trust,
+        issuer,
+        repo,
+        images,
+    })
+}
+
 /// Pushes image `i` (a unique config, the shared layer) and signs it as `waxseal sign IMAGE`
 /// does. Returns its digest and bundle.
-async fn push_and_sign(
+pub(crate) async fn push_and_sign(
     registry: &Registry,
     client: &Client,
     instance: &Instance,

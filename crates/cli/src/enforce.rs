@@ -50,20 +50,20 @@ pub(crate) struct WatchOptions {
     /// What runs: a file in the shape of `kubectl get pods -A -o json` (re-read when it
     /// changes), or a file of image references, one per line.
     #[arg(long)]
-    inventory: Option<PathBuf>,
+    pub(crate) inventory: Option<PathBuf>,
     /// How often everything is re-verified (also at once on a change of policies, roots or
     /// inventory).
     #[arg(long, default_value = "1m", value_parser = humantime::parse_duration)]
-    interval: Duration,
+    pub(crate) interval: Duration,
     /// POST every drift event (CloudEvents structured JSON) to this URL too.
     #[arg(long)]
-    event_url: Option<String>,
+    pub(crate) event_url: Option<String>,
     /// The cluster name in the events' `source` (`k8s://<cluster>`).
     #[arg(long, default_value = "default")]
-    cluster: String,
+    pub(crate) cluster: String,
     /// Images verified at a time.
     #[arg(long, default_value_t = 16)]
-    concurrency: usize,
+    pub(crate) concurrency: usize,
 }
 
 /// `waxseal enforce serve`.
@@ -284,13 +284,15 @@ fn file_stamp(path: &Path) -> Option<(SystemTime, u64)> {
 }
 
 /// One verification pass over the inventory: every distinct image (pinned by the digest the
-/// node reports, else resolved now) verified afresh; drift events printed and posted.
-async fn pass(
+/// node reports, else resolved now) verified afresh; drift events printed (with `print`) and
+/// posted.
+pub(crate) async fn pass(
     checker: &Arc<ImageChecker>,
     tracker: &Arc<Mutex<Tracker>>,
     running: &[Running],
     options: &WatchOptions,
     http: &reqwest::Client,
+    print: bool,
 ) {
     let now = SystemTime::now();
     tracker
@@ -335,7 +337,9 @@ async fn pass(
     }
     for event in events {
         let line = event.to_json_line();
-        println!("{line}");
+        if print {
+            println!("{line}");
+        }
         if let Some(url) = &options.event_url {
             let sent = http
                 .post(url)
@@ -377,7 +381,7 @@ async fn watch_loop(
             }
             last_stamp = stamp;
         }
-        pass(&checker, &tracker, &running, &options, &http).await;
+        pass(&checker, &tracker, &running, &options, &http, true).await;
         if once {
             return Ok(());
         }

@@ -325,6 +325,11 @@ impl ImageChecker {
             .await
     }
 
+    /// HTTP requests sent to registries so far.
+    pub(crate) fn registry_requests(&self) -> u64 {
+        self.registry.requests()
+    }
+
     /// `name:tag@sha256:…` for a tag reference.
     pub(crate) async fn pin(&self, image: &str) -> Result<String> {
         let reference = Reference::parse(image)

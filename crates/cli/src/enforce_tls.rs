@@ -51,6 +51,11 @@ pub(crate) async fn serve(
                 continue;
             }
         };
+        // Small responses must not wait for delayed ACKs (Nagle): a review answer is one
+        // write.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(%peer, "couldn't set TCP_NODELAY: {e}");
+        }
         let (acceptor, router) = (acceptor.clone(), router.clone());
         tokio::spawn(async move {
             let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {

@@ -6,6 +6,7 @@
 
 mod attest;
 mod bench;
+mod bench_enforce;
 mod bench_image;
 mod bench_issue;
 mod bench_policy;
@@ -201,6 +202,9 @@ enum BenchCommand {
     /// HTTP requests per image, cold-process latency), against verifying the same bundles in
     /// process in the same run.
     Image(bench_image::ImageArgs),
+    /// The admission webhook's latency and throughput over HTTPS (cold and warm) and one
+    /// continuous-verification pass over a large inventory, through a registry.
+    Enforce(Box<bench_enforce::EnforceArgs>),
 }
 
 fn token(args: &TokenArgs) -> anyhow::Result<()> {
@@ -307,6 +311,9 @@ fn main() -> ExitCode {
         }
         Command::Bench(BenchCommand::Tsa(args)) => {
             bench_issue::run_tsa(&args).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Enforce(args)) => {
+            bench_enforce::run(&args).map(|()| ExitCode::SUCCESS)
         }
         Command::Bench(BenchCommand::Image(args)) => {
             bench_image::run(&args).map(|()| ExitCode::SUCCESS)
