@@ -265,24 +265,22 @@ impl ImageChecker {
         let options = Options::new(SystemTime::now()).with_no_match(self.args.no_match());
         // An image no policy covers, or covered only by static authorities, is decided
         // without asking its registry (policy-controller#1863).
-        let needs_material = loaded.set.matching(image).iter().any(|policy| {
-            policy
-                .authorities()
-                .iter()
-                .any(|a| !matches!(a.kind(), waxseal_policy::AuthorityKind::Static(_)))
-        });
+        let matching = loaded.set.matching(image);
+        let authorities = || matching.iter().flat_map(|policy| policy.authorities());
+        let needs_material =
+            authorities().any(|a| !matches!(a.kind(), waxseal_policy::AuthorityKind::Static(_)));
         if !needs_material {
             return Ok(loaded
                 .set
                 .evaluate(image, &waxseal_policy::Facts::default(), &options));
         }
-        let attached = image::fetch_attached(
-            &self.registry,
-            &reference,
-            &digest,
-            &[Kind::Signature, Kind::Attestation],
-        )
-        .await?;
+        // The legacy `.att` tag only when a policy asks for attestations (referrers hold both).
+        let kinds: &[Kind] = if authorities().any(|a| !a.attestations().is_empty()) {
+            &[Kind::Signature, Kind::Attestation]
+        } else {
+            &[Kind::Signature]
+        };
+        let attached = image::fetch_attached(&self.registry, &reference, &digest, kinds).await?;
         let candidates = all_candidates(&attached);
         let verify_options =
             VerifyOptions::default().with_tlog(if self.args.insecure_ignore_tlog {
