@@ -73,20 +73,31 @@ impl KubeInventory {
         })
     }
 
-    /// What runs: every pod of every namespace, listed `PAGE_SIZE` at a time.
+    /// What runs: every pod of every namespace, listed `PAGE_SIZE` at a time. When a
+    /// `continue` token has expired (410 Gone), the listing starts over, once.
     pub(crate) async fn list(&self) -> Result<Vec<Running>> {
         let mut pods = Vec::new();
         let mut token: Option<String> = None;
+        let mut restarted = false;
         loop {
             let mut params = ListParams::default().limit(PAGE_SIZE);
             if let Some(token) = &token {
                 params = params.continue_token(token);
             }
-            let page = self
-                .pods
-                .list(&params)
-                .await
-                .with_context(|| format!("couldn't list the pods of {}", self.server))?;
+            let page = match self.pods.list(&params).await {
+                Ok(page) => page,
+                Err(kube::Error::Api(status))
+                    if status.code == 410 && token.is_some() && !restarted =>
+                {
+                    tracing::info!("the pod list of {} expired; listing again", self.server);
+                    (pods, token, restarted) = (Vec::new(), None, true);
+                    continue;
+                }
+                Err(e) => {
+                    return Err(e)
+                        .with_context(|| format!("couldn't list the pods of {}", self.server));
+                }
+            };
             pods.extend(page.items);
             match page.metadata.continue_ {
                 Some(next) if !next.is_empty() => token = Some(next),

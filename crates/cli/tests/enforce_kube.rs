@@ -42,6 +42,8 @@ struct Fake {
     page_size: usize,
     /// Every watch ends after this long at most, whatever `timeoutSeconds` asks.
     max_watch: Mutex<Duration>,
+    /// Whether the next list with a `continue` token gets 410 Gone (the token expired).
+    expire_next: std::sync::atomic::AtomicBool,
     /// Lists asked with a `continue` token.
     continued: AtomicUsize,
     /// Watches opened.
@@ -61,6 +63,7 @@ impl Fake {
             events: broadcast::channel(64).0,
             page_size,
             max_watch: Mutex::new(Duration::from_secs(1800)),
+            expire_next: std::sync::atomic::AtomicBool::new(false),
             continued: AtomicUsize::new(0),
             watches: AtomicUsize::new(0),
             authorizations: Mutex::new(Vec::new()),
@@ -133,6 +136,18 @@ async fn pods(
     let start = match query.get("continue") {
         Some(token) => {
             fake.continued.fetch_add(1, Ordering::SeqCst);
+            if fake.expire_next.swap(false, Ordering::SeqCst) {
+                let status = json!({
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "metadata": {},
+                    "status": "Failure",
+                    "message": "The provided continue parameter is too old to display a consistent list result.",
+                    "reason": "Expired",
+                    "code": 410,
+                });
+                return (StatusCode::GONE, axum::Json(status)).into_response();
+            }
             match token.parse::<usize>() {
                 Ok(start) => start,
                 Err(_) => return (StatusCode::BAD_REQUEST, "bad continue token").into_response(),
@@ -503,6 +518,33 @@ fn list_follows_continue_tokens() {
     assert_eq!(subjects, refs);
     assert_eq!(w.fake.continued.load(Ordering::SeqCst), 2);
     assert_eq!(w.fake.watches.load(Ordering::SeqCst), 0);
+}
+
+/// An expired `continue` token (410 Gone) makes `list` start over: still every pod, once.
+#[test]
+fn an_expired_continue_token_lists_again() {
+    let pods: Vec<(Value, String)> = [('d', "a"), ('e', "b")]
+        .iter()
+        .map(|(hex, name)| {
+            pod(
+                "paged",
+                name,
+                &format!("registry.example/paged/{name}:1"),
+                *hex,
+            )
+        })
+        .collect();
+    let refs: Vec<String> = pods.iter().map(|(_, r)| r.clone()).collect();
+    let w = World::new(Fake::new(1, pods.into_iter().map(|(p, _)| p).collect()));
+    w.fake.expire_next.store(true, Ordering::SeqCst);
+    let out = w.command(&w.args(&["--once"])).output().unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut subjects: Vec<String> = stdout.lines().filter_map(new_subject).collect();
+    subjects.sort();
+    assert_eq!(subjects, refs);
+    // The expired one, then the second page again.
+    assert_eq!(w.fake.continued.load(Ordering::SeqCst), 2);
 }
 
 /// A kubeconfig naming an unreachable server fails `--once` with the server in the message.
