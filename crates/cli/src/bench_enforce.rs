@@ -283,6 +283,8 @@ pub(crate) fn run(args: &EnforceArgs) -> Result<()> {
     let running = waxseal_enforce::inventory::parse_pod_list(&list)?;
     let options = WatchOptions {
         inventory: None,
+        kubeconfig: None,
+        kube_context: None,
         interval: Duration::from_secs(3600),
         event_url: None,
         cluster: "bench".to_owned(),

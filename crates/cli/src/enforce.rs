@@ -24,6 +24,7 @@ use waxseal_enforce::inventory::{Running, parse_image_list, parse_pod_list};
 use waxseal_enforce::watch::Tracker;
 
 use crate::enforce_check::{CheckArgs, ImageChecker, reload_loop};
+use crate::enforce_kube::KubeInventory;
 use crate::policy::Output;
 
 /// `waxseal enforce`.
@@ -47,10 +48,19 @@ pub(crate) enum EnforceCommand {
 /// Continuous verification options (shared by `serve --inventory` and `watch`).
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct WatchOptions {
-    /// What runs: a file in the shape of `kubectl get pods -A -o json` (re-read when it
-    /// changes), or a file of image references, one per line.
+    /// What runs: `kubernetes` (the pods of the cluster's API server, listed at every pass
+    /// and watched), a file in the shape of `kubectl get pods -A -o json` (re-read when it
+    /// changes), or a file of image references, one per line (a file named `kubernetes`:
+    /// `./kubernetes`).
     #[arg(long)]
     pub(crate) inventory: Option<PathBuf>,
+    /// With `--inventory kubernetes`: this kubeconfig (default: the pod's service account in a
+    /// cluster, else `$KUBECONFIG` or `~/.kube/config`).
+    #[arg(long)]
+    pub(crate) kubeconfig: Option<PathBuf>,
+    /// With `--inventory kubernetes`: this kubeconfig context instead of the current one.
+    #[arg(long)]
+    pub(crate) kube_context: Option<String>,
     /// How often everything is re-verified (also at once on a change of policies, roots or
     /// inventory).
     #[arg(long, default_value = "1m", value_parser = humantime::parse_duration)]
@@ -170,10 +180,9 @@ fn serve(args: &ServeArgs) -> Result<()> {
         tokio::spawn(reload_loop(checker.clone(), move || {
             let _ = wake_tx.send(());
         }));
-        if let Some(inventory) = &args.watch.inventory {
+        if let Some(inventory) = InventorySource::from_options(&args.watch).await? {
             let options = args.watch.clone();
-            let (checker, tracker, inventory) =
-                (checker.clone(), tracker.clone(), inventory.clone());
+            let (checker, tracker) = (checker.clone(), tracker.clone());
             tokio::spawn(async move {
                 if let Err(e) =
                     watch_loop(checker, tracker, inventory, options, wake_rx, false).await
@@ -253,6 +262,51 @@ async fn report_json(State(state): State<Arc<AppState>>) -> Response {
         serde_json::to_string_pretty(&report).unwrap_or_default(),
     )
         .into_response()
+}
+
+/// Where the inventory comes from (`--inventory`).
+#[derive(Debug)]
+enum InventorySource {
+    /// A pod list or image list file.
+    File(PathBuf),
+    /// The cluster's API server.
+    Kubernetes(Box<KubeInventory>),
+}
+
+impl InventorySource {
+    /// The source `--inventory` names, connected; `None` without one.
+    async fn from_options(options: &WatchOptions) -> Result<Option<Self>> {
+        let Some(inventory) = &options.inventory else {
+            return Ok(None);
+        };
+        if inventory.as_os_str() != "kubernetes" {
+            return Ok(Some(Self::File(inventory.clone())));
+        }
+        let kube = KubeInventory::connect(
+            options.kubeconfig.as_deref(),
+            options.kube_context.as_deref(),
+        )
+        .await?;
+        Ok(Some(Self::Kubernetes(Box::new(kube))))
+    }
+}
+
+/// How long the watcher waits after the cluster's pods changed before its pass, so that a
+/// rollout of many pods makes one pass.
+const POD_CHANGE_DEBOUNCE: Duration = Duration::from_secs(1);
+
+/// How long the watcher waits for its watch of the cluster's pods to sync before the first
+/// pass.
+const KUBE_SYNC_WAIT: Duration = Duration::from_secs(10);
+
+/// Waits for the next change `changes` reports; never returns without a watch.
+async fn pods_changed(changes: &mut Option<tokio::sync::watch::Receiver<u64>>) {
+    if let Some(changes) = changes
+        && changes.changed().await.is_ok()
+    {
+        return;
+    }
+    std::future::pending().await
 }
 
 /// Reads the inventory file.
@@ -355,12 +409,12 @@ pub(crate) async fn pass(
     }
 }
 
-/// Re-verifies on the interval, and at once when `wake` fires (a reload) or the inventory
-/// file changes. With `once`, one pass.
+/// Re-verifies on the interval, and at once when `wake` fires (a reload), the inventory file
+/// changes or the cluster's pods do. With `once`, one pass.
 async fn watch_loop(
     checker: Arc<ImageChecker>,
     tracker: Arc<Mutex<Tracker>>,
-    inventory: PathBuf,
+    inventory: InventorySource,
     options: WatchOptions,
     mut wake: tokio::sync::watch::Receiver<()>,
     once: bool,
@@ -371,15 +425,38 @@ async fn watch_loop(
         .context("couldn't set up the event client")?;
     let mut last_stamp = None;
     let mut running = Vec::new();
+    let mut pod_changes = match &inventory {
+        InventorySource::Kubernetes(kube) if !once => Some(kube.changes()),
+        _ => None,
+    };
+    if let Some(changes) = &mut pod_changes {
+        // Let the watch sync first: a pod created after it listed is then an event, and its
+        // first listing is not a change.
+        let _ = tokio::time::timeout(KUBE_SYNC_WAIT, changes.changed()).await;
+    }
     loop {
-        let stamp = file_stamp(&inventory);
-        if stamp != last_stamp || running.is_empty() {
-            match read_inventory(&inventory) {
-                Ok(read) => running = read,
-                Err(e) if once => return Err(e),
-                Err(e) => tracing::error!("{e:#}"),
+        match &inventory {
+            InventorySource::File(path) => {
+                let stamp = file_stamp(path);
+                if stamp != last_stamp || running.is_empty() {
+                    match read_inventory(path) {
+                        Ok(read) => running = read,
+                        Err(e) if once => return Err(e),
+                        Err(e) => tracing::error!("{e:#}"),
+                    }
+                    last_stamp = stamp;
+                }
             }
-            last_stamp = stamp;
+            InventorySource::Kubernetes(kube) => {
+                if let Some(changes) = &mut pod_changes {
+                    changes.borrow_and_update();
+                }
+                match kube.list().await {
+                    Ok(listed) => running = listed,
+                    Err(e) if once => return Err(e),
+                    Err(e) => tracing::error!("{e:#}"),
+                }
+            }
         }
         pass(&checker, &tracker, &running, &options, &http, true).await;
         if once {
@@ -397,9 +474,15 @@ async fn watch_loop(
                     break;
                 }
                 () = tokio::time::sleep(Duration::from_millis(500)) => {
-                    if file_stamp(&inventory) != last_stamp {
+                    if let InventorySource::File(path) = &inventory
+                        && file_stamp(path) != last_stamp
+                    {
                         break;
                     }
+                }
+                () = pods_changed(&mut pod_changes) => {
+                    tokio::time::sleep(POD_CHANGE_DEBOUNCE).await;
+                    break;
                 }
             }
         }
@@ -407,12 +490,18 @@ async fn watch_loop(
 }
 
 fn watch(args: &WatchArgs) -> Result<ExitCode> {
-    let Some(inventory) = args.watch.inventory.clone() else {
-        bail!("give --inventory FILE: a `kubectl get pods -A -o json` file or a list of images");
-    };
+    if args.watch.inventory.is_none() {
+        bail!(
+            "give --inventory kubernetes or --inventory FILE: a `kubectl get pods -A -o json` \
+             file or a list of images"
+        );
+    }
     let checker = Arc::new(ImageChecker::new(&args.check)?);
     let tracker = Arc::new(Mutex::new(Tracker::new(&args.watch.cluster)));
     runtime()?.block_on(async {
+        let Some(inventory) = InventorySource::from_options(&args.watch).await? else {
+            bail!("no --inventory");
+        };
         let (wake_tx, wake_rx) = tokio::sync::watch::channel(());
         if args.once {
             watch_loop(

@@ -13,6 +13,7 @@ mod bench_policy;
 mod datadir;
 mod enforce;
 mod enforce_check;
+mod enforce_kube;
 mod enforce_manifests;
 mod enforce_tls;
 mod evidence;

@@ -16,7 +16,9 @@
 //!   on images in a real registry (Debian's docker-registry), both signature formats, the
 //!   oci-legacy vectors pushed into it, tampering, htpasswd auth, dangling referrers;
 //! - `enforce`: the admission webhook over HTTPS (every kind, mutate, warn, deadline,
-//!   malformed reviews), `enforce manifests`, and `enforce watch`'s drift events.
+//!   malformed reviews), `enforce manifests`, and `enforce watch`'s drift events;
+//! - `enforce_kube`: `enforce watch --inventory kubernetes` against a fake API server (list
+//!   pages, watch events, a token kubeconfig).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -25,6 +27,7 @@ mod bench;
 mod ca_crash;
 mod crash;
 mod enforce;
+mod enforce_kube;
 mod images;
 mod serve;
 mod sign;
