@@ -65,6 +65,17 @@ def test_manifests_validate_strictly(tmp_path: pathlib.Path, version: str) -> No
     assert text.count("INFO") >= 7 or text.count("passed") >= 7, text
 
 
+def test_manifests_with_cluster_watching_validate(tmp_path: pathlib.Path) -> None:
+    path = manifests(tmp_path, "--watch-interval", "1m")
+    text = path.read_text()
+    for kind in ["ServiceAccount", "ClusterRole", "ClusterRoleBinding"]:
+        assert f"kind: {kind}" in text, text
+    assert "serviceAccountName: waxseal-enforce" in text, text
+    result = subprocess.run(
+        [VALIDATE, "--strict", path], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_manifests_with_a_trusted_root_validate(tmp_path: pathlib.Path) -> None:
     root = tmp_path / "trusted_root.json"
     # The embedded production root, as any trusted root JSON.

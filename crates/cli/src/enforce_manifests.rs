@@ -55,6 +55,10 @@ pub(crate) struct ManifestsArgs {
     /// Replicas of the webhook Deployment.
     #[arg(long, default_value_t = 2)]
     replicas: u32,
+    /// Also re-verify every running pod's images on this interval (`enforce serve --inventory
+    /// kubernetes`), with a ServiceAccount allowed to get, list and watch pods cluster-wide.
+    #[arg(long)]
+    watch_interval: Option<String>,
 }
 
 /// `--failure-policy`.
@@ -142,6 +146,16 @@ pub(crate) fn objects(args: &ManifestsArgs) -> Result<Vec<Value>> {
         format!("{deadline}s"),
     ];
     container_args.extend(trust_args);
+    if let Some(interval) = &args.watch_interval {
+        humantime::parse_duration(interval)
+            .with_context(|| format!("--watch-interval {interval:?} is not a duration"))?;
+        container_args.extend([
+            "--inventory".to_owned(),
+            "kubernetes".to_owned(),
+            "--interval".to_owned(),
+            interval.clone(),
+        ]);
+    }
     let mut volumes = vec![
         json!({ "name": "tls", "secret": { "secretName": format!("{name}-tls") } }),
         json!({ "name": "policies", "configMap": { "name": format!("{name}-policies") } }),
@@ -181,6 +195,30 @@ pub(crate) fn objects(args: &ManifestsArgs) -> Result<Vec<Value>> {
             "data": { "trusted_root.json": String::from_utf8(read(root)?)? },
         }));
     }
+    if args.watch_interval.is_some() {
+        objects.push(json!({
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": { "name": name, "namespace": ns, "labels": labels },
+        }));
+        objects.push(json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": { "name": format!("{name}-pod-reader"), "labels": labels },
+            "rules": [{ "apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"] }],
+        }));
+        objects.push(json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": { "name": format!("{name}-pod-reader"), "labels": labels },
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": format!("{name}-pod-reader"),
+            },
+            "subjects": [{ "kind": "ServiceAccount", "name": name, "namespace": ns }],
+        }));
+    }
     objects.push(json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -191,6 +229,7 @@ pub(crate) fn objects(args: &ManifestsArgs) -> Result<Vec<Value>> {
             "template": {
                 "metadata": { "labels": labels },
                 "spec": {
+                    "automountServiceAccountToken": args.watch_interval.is_some(),
                     "containers": [{
                         "name": "waxseal",
                         "image": args.image,
@@ -222,6 +261,11 @@ pub(crate) fn objects(args: &ManifestsArgs) -> Result<Vec<Value>> {
             },
         },
     }));
+    if args.watch_interval.is_some()
+        && let Some(deployment) = objects.last_mut()
+    {
+        deployment["spec"]["template"]["spec"]["serviceAccountName"] = json!(name);
+    }
     objects.push(json!({
         "apiVersion": "v1",
         "kind": "Service",
