@@ -4,10 +4,8 @@
 //! watch` (a signature deleted, the policy tightened, the trusted root replaced, a scan aged
 //! out, each reported within one interval and back when restored).
 
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -15,25 +13,7 @@ use waxseal_oci::{Digest, Reference};
 use waxseal_registry::testing::{LocalRegistry, push_random_image};
 use waxseal_registry::{Client, ClientConfig};
 
-use crate::support::Server;
-
-fn waxseal<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_waxseal"));
-    command.env_remove("SIGSTORE_ID_TOKEN").env(
-        "DOCKER_CONFIG",
-        std::env::temp_dir().join("waxseal-no-docker-config"),
-    );
-    command.args(args).output().unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use crate::support::{Lines, Server, delete_manifest, no_docker_config, text, waxseal};
 
 /// A CA (`ca.crt`) and a server certificate it issued for 127.0.0.1 and localhost
 /// (`tls.crt`, `tls.key`), made with openssl. Returns the certificate and key paths.
@@ -114,57 +94,14 @@ fn certificate(dir: &Path) -> (PathBuf, PathBuf) {
     (dir.join("tls.crt"), dir.join("tls.key"))
 }
 
-/// A child process killed on drop, its stdout lines sent to a channel.
-struct Running {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Running {
-    fn start(args: &[String]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_waxseal"))
-            .args(args)
-            .env(
-                "DOCKER_CONFIG",
-                std::env::temp_dir().join("waxseal-no-docker-config"),
-            )
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Self { child, lines }
-    }
-
-    /// The next line within `timeout` that satisfies `want`.
-    fn wait_for(&self, timeout: Duration, want: impl Fn(&str) -> bool) -> Option<String> {
-        let end = Instant::now() + timeout;
-        while let Some(left) = end.checked_duration_since(Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(line) if want(&line) => return Some(line),
-                Ok(_) => {}
-                Err(_) => return None,
-            }
-        }
-        None
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `waxseal ARGS...` as a long-running child, its stdout read line by line.
+fn start(args: &[String]) -> Lines {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_waxseal"));
+    command
+        .args(args)
+        .env("DOCKER_CONFIG", no_docker_config())
+        .env("RUST_LOG", "warn");
+    Lines::spawn(command)
 }
 
 struct World {
@@ -368,7 +305,7 @@ fn cronjob(images: &[&str]) -> Value {
 }
 
 /// The webhook, started on a free port; `https://127.0.0.1:PORT`.
-fn start_webhook(w: &World, policy: &Path, extra: &[&str]) -> (Running, String) {
+fn start_webhook(w: &World, policy: &Path, extra: &[&str]) -> (Lines, String) {
     let (cert, key) = certificate(w.dir.path());
     let mut args: Vec<String> = vec![
         "enforce".into(),
@@ -385,7 +322,7 @@ fn start_webhook(w: &World, policy: &Path, extra: &[&str]) -> (Running, String) 
         "127.0.0.1:0".into(),
     ];
     args.extend(extra.iter().map(|s| (*s).to_owned()));
-    let running = Running::start(&args);
+    let running = start(&args);
     let line = running
         .wait_for(Duration::from_secs(30), |l| l.contains("https://"))
         .expect("enforce serve prints its address");
@@ -779,7 +716,7 @@ spec:
     let trust = w.dir.path().join("trust.json");
     std::fs::copy(&w.trust_config, &trust).unwrap();
     let interval = Duration::from_secs(3);
-    let watcher = Running::start(&[
+    let watcher = start(&[
         "enforce".into(),
         "watch".into(),
         "--policy".into(),
@@ -884,18 +821,4 @@ spec:
     std::fs::write(policies.join("scan.yaml"), scan_policy(30)).unwrap();
     w.attest_scan(&image, &now);
     event("improved", "fresh-scan");
-}
-
-/// `DELETE /v2/<repo>/manifests/<digest>` on the test registry.
-fn delete_manifest(host: &str, repo: &str, digest: &str) {
-    use std::io::{Read as _, Write as _};
-    let mut stream = std::net::TcpStream::connect(host).unwrap();
-    write!(
-        stream,
-        "DELETE /v2/{repo}/manifests/{digest} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    assert!(response.starts_with("HTTP/1.1 202"), "{response}");
 }

@@ -8,11 +8,10 @@
 //! registry is involved: the events show what the watcher saw.
 
 use std::collections::{HashMap, VecDeque};
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -23,6 +22,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
+
+use crate::support::Lines;
 
 /// The fake API server's pods and watch history.
 struct Cluster {
@@ -385,59 +386,22 @@ fn new_subject(line: &str) -> Option<String> {
     event["subject"].as_str().map(str::to_owned)
 }
 
-/// A watcher process killed on drop, its stdout lines sent to a channel.
-struct Watcher {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Watcher {
-    fn start(mut command: Command) -> Self {
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Self { child, lines }
-    }
-
-    /// Waits up to `timeout` until a `new` event has been seen for every one of `subjects`.
-    fn wait_new(&self, timeout: Duration, subjects: &[&str]) {
-        let end = Instant::now() + timeout;
-        let mut missing: Vec<&str> = subjects.to_vec();
-        while !missing.is_empty() {
-            let Some(left) = end.checked_duration_since(Instant::now()) else {
-                break;
-            };
-            let Ok(line) = self.lines.recv_timeout(left) else {
-                break;
-            };
-            if let Some(subject) = new_subject(&line) {
-                missing.retain(|s| *s != subject);
-            }
+/// Waits up to `timeout` until a `new` event has been seen for every one of `subjects`.
+fn wait_new(watcher: &Lines, timeout: Duration, subjects: &[&str]) {
+    let end = Instant::now() + timeout;
+    let mut missing: Vec<&str> = subjects.to_vec();
+    while !missing.is_empty() {
+        let Some(line) = watcher.next_before(end) else {
+            break;
+        };
+        if let Some(subject) = new_subject(&line) {
+            missing.retain(|s| *s != subject);
         }
-        assert!(
-            missing.is_empty(),
-            "no new event within {timeout:?} for {missing:?}"
-        );
     }
-}
-
-impl Drop for Watcher {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    assert!(
+        missing.is_empty(),
+        "no new event within {timeout:?} for {missing:?}"
+    );
 }
 
 /// The first pass reports every listed pod's image; a pod added later is reported through
@@ -447,8 +411,8 @@ fn watch_lists_the_cluster_and_follows_its_pods() {
     let (web, web_ref) = pod("shop", "web-1", "registry.example/shop/web:v1", 'a');
     let (db, db_ref) = pod("shop", "db-0", "registry.example/shop/db:v2", 'b');
     let w = World::new(Fake::new(500, vec![web, db]));
-    let watcher = Watcher::start(w.command(&w.args(&["--interval", "1h"])));
-    watcher.wait_new(Duration::from_secs(60), &[&web_ref, &db_ref]);
+    let watcher = Lines::spawn(w.command(&w.args(&["--interval", "1h"])));
+    wait_new(&watcher, Duration::from_secs(60), &[&web_ref, &db_ref]);
 
     // Wait for the watch to be open and the pass its first listing may cause to be over, so
     // the new pod comes only through an ADDED event.
@@ -461,7 +425,7 @@ fn watch_lists_the_cluster_and_follows_its_pods() {
     let (cache, cache_ref) = pod("infra", "cache-7", "registry.example/infra/cache:7", 'c');
     let added = Instant::now();
     w.fake.add(cache);
-    watcher.wait_new(Duration::from_secs(20), &[&cache_ref]);
+    wait_new(&watcher, Duration::from_secs(20), &[&cache_ref]);
     eprintln!("the added pod was reported after {:?}", added.elapsed());
     let authorizations = w.fake.authorizations.lock().unwrap();
     assert!(!authorizations.is_empty());
@@ -476,8 +440,8 @@ fn the_watch_resumes_when_the_server_ends_it() {
     let fake = Fake::new(500, vec![web]);
     *fake.max_watch.lock().unwrap() = Duration::from_secs(2);
     let w = World::new(fake);
-    let watcher = Watcher::start(w.command(&w.args(&["--interval", "1h"])));
-    watcher.wait_new(Duration::from_secs(60), &[&web_ref]);
+    let watcher = Lines::spawn(w.command(&w.args(&["--interval", "1h"])));
+    wait_new(&watcher, Duration::from_secs(60), &[&web_ref]);
     let end = Instant::now() + Duration::from_secs(60);
     while w.fake.watches.load(Ordering::SeqCst) < 3 {
         assert!(Instant::now() < end, "the watcher did not watch again");
@@ -485,7 +449,7 @@ fn the_watch_resumes_when_the_server_ends_it() {
     }
     let (job, job_ref) = pod("batch", "job-1", "registry.example/batch/job:3", 'e');
     w.fake.add(job);
-    watcher.wait_new(Duration::from_secs(20), &[&job_ref]);
+    wait_new(&watcher, Duration::from_secs(20), &[&job_ref]);
 }
 
 /// `list` follows `continue` tokens to the last page: with one pod a page, `--once` still

@@ -13,45 +13,7 @@ use waxseal_oci::{Descriptor, Digest, LegacySignature, Manifest, Reference, lega
 use waxseal_registry::testing::{LocalRegistry, push_random_image, push_random_index};
 use waxseal_registry::{Client, ClientConfig, Credentials};
 
-use crate::support::Server;
-
-fn waxseal<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_waxseal"));
-    for name in [
-        "SIGSTORE_ID_TOKEN",
-        "WAXSEAL_INSTANCE",
-        "WAXSEAL_CLIENT_ID",
-        "WAXSEAL_CLIENT_SECRET",
-        "WAXSEAL_PASSWORD",
-        "WAXSEAL_REGISTRY_USERNAME",
-        "WAXSEAL_REGISTRY_PASSWORD",
-        "ACTIONS_ID_TOKEN_REQUEST_URL",
-        "GITHUB_ACTIONS",
-        "GITLAB_CI",
-    ] {
-        command.env_remove(name);
-    }
-    // No Docker credentials of the machine's user.
-    command.env(
-        "DOCKER_CONFIG",
-        std::env::temp_dir().join("waxseal-no-docker-config"),
-    );
-    command.args(args).output().unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-#[track_caller]
-fn assert_exit(out: &Output, code: i32, what: &str) {
-    assert_eq!(out.status.code(), Some(code), "{what}: {}", text(out));
-}
+use crate::support::{Server, assert_exit, delete_manifest, text, waxseal};
 
 #[track_caller]
 fn assert_stderr(out: &Output, needle: &str, what: &str) {
@@ -823,18 +785,4 @@ fn a_referrers_index_pointing_at_missing_manifests() {
     assert_eq!(entries.len(), 1);
     assert_ne!(entries[0]["digest"], missing.as_str());
     assert_exit(&w.verify(&image, &[]), 0, "verify after signing again");
-}
-
-/// `DELETE /v2/<repo>/manifests/<digest>` on the test registry.
-fn delete_manifest(host: &str, repo: &str, digest: &str) {
-    use std::io::{Read as _, Write as _};
-    let mut stream = std::net::TcpStream::connect(host).unwrap();
-    write!(
-        stream,
-        "DELETE /v2/{repo}/manifests/{digest} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    assert!(response.starts_with("HTTP/1.1 202"), "{response}");
 }

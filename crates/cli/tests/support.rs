@@ -141,3 +141,115 @@ impl Drop for Server {
         self.kill();
     }
 }
+
+/// `waxseal ARGS...` run to completion with none of the caller's signing, registry or CI
+/// environment (tokens, passwords, `GITHUB_ACTIONS`, Docker credentials) leaking in.
+pub(crate) fn waxseal<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_waxseal"));
+    for name in [
+        "SIGSTORE_ID_TOKEN",
+        "WAXSEAL_INSTANCE",
+        "WAXSEAL_CLIENT_ID",
+        "WAXSEAL_CLIENT_SECRET",
+        "WAXSEAL_PASSWORD",
+        "WAXSEAL_REGISTRY_USERNAME",
+        "WAXSEAL_REGISTRY_PASSWORD",
+        "ACTIONS_ID_TOKEN_REQUEST_URL",
+        "GITHUB_ACTIONS",
+        "GITLAB_CI",
+    ] {
+        command.env_remove(name);
+    }
+    command.env("DOCKER_CONFIG", no_docker_config());
+    command.args(args).output().unwrap()
+}
+
+/// A Docker config directory that does not exist: no credentials of the machine's user.
+pub(crate) fn no_docker_config() -> PathBuf {
+    std::env::temp_dir().join("waxseal-no-docker-config")
+}
+
+/// An output's exit code, stdout and stderr, for assertion messages.
+pub(crate) fn text(out: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Asserts the exit code, printing the output otherwise.
+#[track_caller]
+pub(crate) fn assert_exit(out: &std::process::Output, code: i32, what: &str) {
+    assert_eq!(out.status.code(), Some(code), "{what}: {}", text(out));
+}
+
+/// A child process killed on drop, its stdout lines sent to a channel as they come.
+pub(crate) struct Lines {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Lines {
+    /// Spawns `command` with stdout piped (stderr inherited).
+    pub(crate) fn spawn(mut command: Command) -> Self {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { child, lines }
+    }
+
+    /// The next line, waiting until `end`; `None` past it or when the process has ended.
+    pub(crate) fn next_before(&self, end: std::time::Instant) -> Option<String> {
+        let left = end.checked_duration_since(std::time::Instant::now())?;
+        self.lines.recv_timeout(left).ok()
+    }
+
+    /// The next line within `timeout` that satisfies `want` (others are skipped).
+    pub(crate) fn wait_for(
+        &self,
+        timeout: std::time::Duration,
+        want: impl Fn(&str) -> bool,
+    ) -> Option<String> {
+        let end = std::time::Instant::now() + timeout;
+        while let Some(line) = self.next_before(end) {
+            if want(&line) {
+                return Some(line);
+            }
+        }
+        None
+    }
+}
+
+impl Drop for Lines {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `DELETE /v2/<repo>/manifests/<digest>` on a test registry (storage deletes enabled).
+pub(crate) fn delete_manifest(host: &str, repo: &str, digest: &str) {
+    let mut stream = TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "DELETE /v2/{repo}/manifests/{digest} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 202"), "{response}");
+}
