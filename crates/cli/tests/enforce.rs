@@ -716,6 +716,8 @@ spec:
     let trust = w.dir.path().join("trust.json");
     std::fs::copy(&w.trust_config, &trust).unwrap();
     let interval = Duration::from_secs(3);
+    let sink = EventSink::start();
+    let report_port = free_port();
     let watcher = start(&[
         "enforce".into(),
         "watch".into(),
@@ -727,6 +729,10 @@ spec:
         inventory.display().to_string(),
         "--interval".into(),
         "3s".into(),
+        "--event-url".into(),
+        sink.url.clone(),
+        "--listen".into(),
+        format!("127.0.0.1:{report_port}"),
     ]);
     let within = interval + Duration::from_secs(6);
     let event = |change: &str, policy: &str| {
@@ -821,4 +827,104 @@ spec:
     std::fs::write(policies.join("scan.yaml"), scan_policy(30)).unwrap();
     w.attest_scan(&image, &now);
     event("improved", "fresh-scan");
+
+    // Every event printed was also posted to --event-url, as a structured CloudEvent.
+    // (The last one is posted just after it is printed.)
+    let end = Instant::now() + Duration::from_secs(10);
+    while sink.bodies().len() < 9 && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let posted = sink.bodies();
+    assert!(posted.len() >= 9, "{} events posted", posted.len());
+    for body in &posted {
+        let event: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(event["type"], "dev.chainguard.policy.validation.changed.v1");
+    }
+    // The report, as JSON and as `enforce report`'s table, and the metrics.
+    let report_url = format!("http://127.0.0.1:{report_port}/report");
+    let out = waxseal(&["enforce", "report", &report_url, "-o", "json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let images = report["images"].as_array().unwrap();
+    assert_eq!(images.len(), 1);
+    assert_eq!(images[0]["allowed"], true, "{report}");
+    let out = waxseal(&["enforce", "report", &report_url]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("signed-by-alice"),
+        "{}",
+        text(&out)
+    );
+    let metrics = w.rt.block_on(async {
+        reqwest::get(format!("http://127.0.0.1:{report_port}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    });
+    assert!(
+        metrics.contains("waxseal_enforce_images{policy=\"signed-by-alice\",state=\"pass\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("waxseal_enforce_verification_seconds_count"),
+        "{metrics}"
+    );
+}
+
+/// A free loopback port (bound, then released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An HTTP server keeping the body of every POST it gets (answering 202).
+struct EventSink {
+    url: String,
+    bodies: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl EventSink {
+    fn start() -> Self {
+        use std::io::{BufRead as _, Read as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/events", listener.local_addr().unwrap());
+        let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = bodies.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { break };
+                let mut reader = std::io::BufReader::new(stream);
+                let mut length = 0;
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                    if line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    line.clear();
+                }
+                let mut body = vec![0; length];
+                if reader.read_exact(&mut body).is_ok() {
+                    kept.lock()
+                        .unwrap()
+                        .push(String::from_utf8_lossy(&body).into_owned());
+                }
+                let _ = reader.get_mut().write_all(
+                    b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        });
+        Self { url, bodies }
+    }
+
+    fn bodies(&self) -> Vec<String> {
+        self.bodies.lock().unwrap().clone()
+    }
 }
