@@ -148,8 +148,10 @@ impl Bundle {
     ///   `intoto` 0.0.2 `spec.content.envelope.signatures[0].publicKey`): its certificates, or a
     ///   public key hint (empty) when it is a `PUBLIC KEY`, for a key policy.
     /// - The media type is v0.1 when the entry has no inclusion proof (such a bundle only has
-    ///   a SET, which `waxseal-verify`, like sigstore-python 4.5, refuses: fetch the entry
-    ///   again for its proof), else v0.3 for one certificate or a key, v0.2 for a chain.
+    ///   a SET, which `waxseal-verify` refuses by default, as sigstore-python 4.5 does: fetch
+    ///   the entry again for its proof, or accept the SET as cosign does with
+    ///   `TlogRequirement::PromiseOrProof`), else v0.3 for one certificate or a key, v0.2 for
+    ///   a chain.
     ///
     /// Nothing is verified: verify the result as any bundle.
     ///
