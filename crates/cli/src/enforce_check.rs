@@ -17,7 +17,7 @@ use waxseal_registry::Client as Registry;
 use waxseal_verify::VerifyOptions;
 
 use crate::image;
-use crate::image_verify::{Candidate, all_candidates};
+use crate::image_verify::image_facts;
 use crate::policy::{NoMatchArg, Trust, read_sources};
 use crate::verify::load_verifier;
 
@@ -281,21 +281,14 @@ impl ImageChecker {
             &[Kind::Signature]
         };
         let attached = image::fetch_attached(&self.registry, &reference, &digest, kinds).await?;
-        let candidates = all_candidates(&attached);
         let verify_options =
             VerifyOptions::default().with_tlog(if self.args.insecure_ignore_tlog {
                 waxseal_verify::TlogRequirement::InsecureSkip
             } else {
                 waxseal_verify::TlogRequirement::PromiseOrProof
             });
-        let (facts, failures) =
-            loaded
-                .trust
-                .facts_with(&candidates, Candidate::source, |verifier, c, policy| {
-                    c.verify(verifier, &digest, policy, &verify_options)
-                        .map(|v| v.bundle().clone())
-                });
-        for failure in failures.iter().chain(&attached.problems) {
+        let (facts, failures) = image_facts(&loaded.trust, &attached, &digest, &verify_options);
+        for failure in &failures {
             tracing::debug!(image, "not verified: {failure}");
         }
         Ok(loaded.set.evaluate(image, &facts, &options))

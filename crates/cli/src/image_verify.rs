@@ -150,6 +150,25 @@ pub(crate) fn all_candidates(attached: &Attached) -> Vec<Candidate<'_>> {
         .collect()
 }
 
+/// The policy engine's facts from everything attached to `image`: every candidate verified
+/// under every root and key of `trust`; what did not verify, and what could not be read, as
+/// reasons.
+pub(crate) fn image_facts(
+    trust: &crate::policy::Trust,
+    attached: &Attached,
+    image: &Digest,
+    options: &VerifyOptions,
+) -> (waxseal_policy::Facts, Vec<String>) {
+    let candidates = all_candidates(attached);
+    let (facts, mut failures) =
+        trust.facts_with(&candidates, Candidate::source, |verifier, c, policy| {
+            c.verify(verifier, image, policy, options)
+                .map(|v| v.bundle().clone())
+        });
+    failures.extend(attached.problems.iter().cloned());
+    (facts, failures)
+}
+
 /// What was looked at, for a "nothing found" message.
 pub(crate) fn nothing_found(fetched: &Fetched, what: &str, kinds: &[Kind]) -> String {
     let tags: Vec<String> = kinds

@@ -333,24 +333,18 @@ pub(crate) fn check(args: &CheckArgs) -> Result<ExitCode> {
                 args.artifact
             );
         };
-        use crate::image_verify::{Candidate as ImageCandidate, all_candidates, fetch};
         let kinds = [waxseal_oci::Kind::Signature, waxseal_oci::Kind::Attestation];
         let fetched = crate::image::as_image(
             &args.artifact,
             &reference,
-            fetch(&reference, &args.image_args.registry, &kinds),
+            crate::image_verify::fetch(&reference, &args.image_args.registry, &kinds),
         )?;
-        let candidates = all_candidates(&fetched.attached);
-        let options = args.image_args.options();
-        let (facts, mut failures) = trust.facts_with(
-            &candidates,
-            ImageCandidate::source,
-            |verifier, c, policy| {
-                c.verify(verifier, &fetched.digest, policy, &options)
-                    .map(|v| v.bundle().clone())
-            },
+        let (facts, failures) = crate::image_verify::image_facts(
+            &trust,
+            &fetched.attached,
+            &fetched.digest,
+            &args.image_args.options(),
         );
-        failures.extend(fetched.attached.problems.iter().cloned());
         let image = args
             .image
             .clone()

@@ -114,10 +114,16 @@ pub(crate) fn run(args: &VerifyAttestationArgs) -> Result<ExitCode> {
                 args.artifact
             );
         };
+        // With policies, signatures count too.
+        let kinds: &[Kind] = if args.policy.is_empty() {
+            &[Kind::Attestation]
+        } else {
+            &[Kind::Signature, Kind::Attestation]
+        };
         let fetched = crate::image::as_image(
             &args.artifact,
             &reference,
-            image_verify::fetch(&reference, &args.image_args.registry, &[Kind::Attestation]),
+            image_verify::fetch(&reference, &args.image_args.registry, kinds),
         )?;
         let candidates = if args.policy.is_empty() {
             image_verify::attestation_candidates(&fetched.attached)
@@ -141,7 +147,7 @@ pub(crate) fn run(args: &VerifyAttestationArgs) -> Result<ExitCode> {
             let set = policy::load(&args.policy)?;
             let trust = Trust::new(&set, verifier, &args.evaluation.trust_root)?;
             let (facts, failures) =
-                trust.facts_with(&candidates, image_verify::Candidate::source, verify);
+                image_verify::image_facts(&trust, &fetched.attached, image, &options);
             let name = args
                 .image
                 .clone()
