@@ -252,11 +252,12 @@ fn metrics_text(checker: &ImageChecker, tracker: &Mutex<Tracker>) -> String {
 
 /// `GET /report`.
 async fn report_json(State(state): State<Arc<AppState>>) -> Response {
-    let report = state
-        .tracker
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .report();
+    report_response(&state.tracker)
+}
+
+/// The tracker's report as a JSON response.
+fn report_response(tracker: &Mutex<Tracker>) -> Response {
+    let report = tracker.lock().unwrap_or_else(|p| p.into_inner()).report();
     (
         [(header::CONTENT_TYPE, "application/json")],
         serde_json::to_string_pretty(&report).unwrap_or_default(),
@@ -532,24 +533,21 @@ fn watch(args: &WatchArgs) -> Result<ExitCode> {
                 checker: checker.clone(),
                 tracker: tracker.clone(),
             });
-            let router = Router::new()
-                .route(
-                    "/report",
-                    get(|State(s): State<Arc<ReportState>>| async move {
-                        let report = s.tracker.lock().unwrap_or_else(|p| p.into_inner()).report();
-                        (
-                            [(header::CONTENT_TYPE, "application/json")],
-                            serde_json::to_string_pretty(&report).unwrap_or_default(),
-                        )
-                    }),
-                )
-                .route(
-                    "/metrics",
-                    get(|State(s): State<Arc<ReportState>>| async move {
-                        metrics_text(&s.checker, &s.tracker)
-                    }),
-                )
-                .with_state(state);
+            let router =
+                Router::new()
+                    .route(
+                        "/report",
+                        get(|State(s): State<Arc<ReportState>>| async move {
+                            report_response(&s.tracker)
+                        }),
+                    )
+                    .route(
+                        "/metrics",
+                        get(|State(s): State<Arc<ReportState>>| async move {
+                            metrics_text(&s.checker, &s.tracker)
+                        }),
+                    )
+                    .with_state(state);
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("couldn't listen on {listen}"))?;

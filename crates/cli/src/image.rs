@@ -106,7 +106,7 @@ pub(crate) async fn resolve(
         eprintln!(
             "waxseal: warning: {reference} is a tag; {action} {}@{} (the digest it names now). \
              Refer to images by digest so that what is {action_past} is what runs.",
-            reference.with_digest(fetched.digest).repository_name(),
+            reference.name(),
             fetched.digest,
             action_past = past(action),
         );
@@ -119,17 +119,6 @@ fn past(action: &str) -> &'static str {
         "signing" => "signed",
         "attesting" => "attested",
         _ => "verified",
-    }
-}
-
-/// `registry/repository` of a reference, for display.
-trait RepositoryName {
-    fn repository_name(&self) -> String;
-}
-
-impl RepositoryName for Reference {
-    fn repository_name(&self) -> String {
-        format!("{}/{}", self.registry(), self.repository())
     }
 }
 

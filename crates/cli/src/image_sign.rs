@@ -64,14 +64,8 @@ fn targets(
         match ManifestDocument::parse(Some(&fetched.media_type), &fetched.bytes)
             .with_context(|| format!("{reference} is not a manifest or index"))?
         {
-            ManifestDocument::Index(index) => {
-                targets.extend(index.manifests.into_iter().map(|mut d| {
-                    d.annotations.clear();
-                    d.platform = None;
-                    d.artifact_type = None;
-                    d
-                }));
-            }
+            // The referrer's subject keeps only media type, digest and size of these.
+            ManifestDocument::Index(index) => targets.extend(index.manifests),
             _ => bail!("--recursive: {reference} is a single manifest, not an index"),
         }
     }
@@ -151,13 +145,12 @@ fn sign_inner(reference: &Reference, signing: &SigningArgs, options: &ImageSignA
                 );
             }
             SignatureFormat::Legacy => {
-                let docker_reference =
-                    format!("{}/{}", reference.registry(), reference.repository());
+                let docker_reference = reference.name();
                 let payload =
                     SimpleSigning::new(docker_reference, target.digest, annotations.clone())
                         .to_bytes();
                 let signed = sign_content(signing, &Content::Artifact(payload.clone()))?;
-                let layer = legacy_layer(&signed, media_type::SIMPLE_SIGNING, payload)?;
+                let layer = legacy_layer(&signed, payload)?;
                 let tag = runtime.block_on(image::push_legacy(
                     &registry,
                     reference,
@@ -192,23 +185,25 @@ fn report(signed: &SignedBundle, reference: &Reference, digest: &Digest, stored:
         .as_deref()
         .map_or_else(|| "with the key".to_owned(), |i| format!("as {i}"));
     println!(
-        "waxseal: signed {}/{}@{digest} {who}; log index {}; stored as {stored}",
-        reference.registry(),
-        reference.repository(),
+        "waxseal: signed {}@{digest} {who}; log index {}; stored as {stored}",
+        reference.name(),
         signed.log_index
     );
 }
 
-/// A signed bundle as cosign's legacy layer: the signature, the certificate, the Rekor
-/// bundle made of the entry's SET, and the RFC 3161 timestamp.
-fn legacy_layer(signed: &SignedBundle, media: &str, payload: Vec<u8>) -> Result<LegacySignature> {
+/// A message-signature bundle over a simple signing `payload` as cosign's legacy `.sig`
+/// layer: the signature, the certificate, the Rekor bundle made of the entry's SET, and the
+/// RFC 3161 timestamp.
+fn legacy_layer(signed: &SignedBundle, payload: Vec<u8>) -> Result<LegacySignature> {
     let bundle = &signed.bundle;
-    let signature = match &bundle.content {
-        BundleContent::MessageSignature(m) => m.signature.clone(),
-        BundleContent::DsseEnvelope(_) => Vec::new(),
-        _ => bail!("the instance returned an unexpected bundle content"),
+    let BundleContent::MessageSignature(message) = &bundle.content else {
+        bail!("the instance returned a bundle without a message signature");
     };
-    let mut layer = LegacySignature::new(media, payload, signature);
+    let mut layer = LegacySignature::new(
+        media_type::SIMPLE_SIGNING,
+        payload,
+        message.signature.clone(),
+    );
     let material = &bundle.verification_material;
     match &material.content {
         VerificationContent::Certificate(cert) => {
@@ -284,7 +279,7 @@ fn attest_inner(
     let fetched = runtime.block_on(resolve_for_signing(&registry, reference, "attesting"))?;
     let subject = fetched.descriptor();
     // cosign attest names the subject after the repository.
-    let name = format!("{}/{}", reference.registry(), reference.repository());
+    let name = reference.name();
     let statement = statement_json(
         &json!({ "name": name, "digest": { "sha256": subject.digest.hex() } }),
         predicate_type,

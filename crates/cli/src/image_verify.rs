@@ -316,7 +316,7 @@ fn cosign_payload(signature: &VerifiedImageSignature, fetched: &Fetched) -> Valu
     let mut payload = match signature.format() {
         ImageSignatureFormat::Referrer => json!({
             "critical": {
-                "identity": { "docker-reference": format!("{}/{}", fetched.reference.registry(), fetched.reference.repository()) },
+                "identity": { "docker-reference": fetched.reference.name() },
                 "image": { "docker-manifest-digest": fetched.digest.to_string() },
                 "type": signature.predicate_type().unwrap_or(COSIGN_SIGN_PREDICATE),
             },

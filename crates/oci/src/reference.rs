@@ -126,6 +126,13 @@ impl Reference {
         &self.repository
     }
 
+    /// `registry/repository`, with no tag or digest: go-containerregistry's
+    /// `Repository.Name()`, the `docker-reference` cosign signs.
+    #[must_use]
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.registry, self.repository)
+    }
+
     /// The tag, if the reference names one.
     #[must_use]
     pub fn tag(&self) -> Option<&str> {

@@ -249,16 +249,25 @@ pub async fn push_random_image_as(
     reference: &Reference,
     manifest_type: &str,
 ) -> Result<FetchedManifest, Error> {
+    let manifest = push_random_blobs(client, reference, manifest_type).await?;
+    let target = tag_or_digest(reference, &manifest);
+    put(client, reference, &target, manifest_type, manifest).await
+}
+
+/// Pushes a random config and layer to `repo`'s repository and returns the manifest of
+/// `manifest_type` over them (not pushed).
+async fn push_random_blobs(
+    client: &Client,
+    repo: &Reference,
+    manifest_type: &str,
+) -> Result<Vec<u8>, Error> {
     let (config_type, layer_type) = if manifest_type == media_type::DOCKER_MANIFEST {
         (
             "application/vnd.docker.container.image.v1+json",
             "application/vnd.docker.image.rootfs.diff.tar.gzip",
         )
     } else {
-        (
-            media_type::OCI_CONFIG,
-            "application/vnd.oci.image.layer.v1.tar",
-        )
+        (media_type::OCI_CONFIG, media_type::OCI_LAYER)
     };
     let layer = random_bytes(64);
     let layer_digest = Digest::of(&layer);
@@ -266,19 +275,19 @@ pub async fn push_random_image_as(
         r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["{layer_digest}"]}},"config":{{"Labels":{{"waxseal.test":"{}"}}}}}}"#,
         hex_of(&random_bytes(8))
     );
-    client.push_blob(reference, config.as_bytes()).await?;
-    client.push_blob(reference, &layer).await?;
-    let manifest = format!(
+    client.push_blob(repo, config.as_bytes()).await?;
+    client.push_blob(repo, &layer).await?;
+    Ok(format!(
         r#"{{"schemaVersion":2,"mediaType":"{manifest_type}","config":{{"mediaType":"{config_type}","digest":"{}","size":{}}},"layers":[{{"mediaType":"{layer_type}","digest":"{layer_digest}","size":{}}}]}}"#,
         Digest::of(config.as_bytes()),
         config.len(),
         layer.len()
-    );
-    put(client, reference, manifest_type, manifest.into_bytes()).await
+    )
+    .into_bytes())
 }
 
 /// Pushes two random OCI images (by digest) and an OCI index over them for `linux/amd64` and
-/// `linux/arm64` under `reference`'s tag.
+/// `linux/arm64` under `reference`'s tag (by its own digest without a tag).
 ///
 /// # Errors
 ///
@@ -289,8 +298,16 @@ pub async fn push_random_index(
 ) -> Result<FetchedManifest, Error> {
     let mut entries = Vec::new();
     for arch in ["amd64", "arm64"] {
-        let placeholder = reference.with_digest(Digest::of(arch.as_bytes()));
-        let image = push_random_image_untagged(client, &placeholder).await?;
+        let manifest = push_random_blobs(client, reference, media_type::OCI_MANIFEST).await?;
+        let digest = Digest::of(&manifest).to_string();
+        let image = put(
+            client,
+            reference,
+            &digest,
+            media_type::OCI_MANIFEST,
+            manifest,
+        )
+        .await?;
         entries.push(format!(
             r#"{{"mediaType":"{}","size":{},"digest":"{}","platform":{{"architecture":"{arch}","os":"linux"}}}}"#,
             image.media_type,
@@ -302,54 +319,29 @@ pub async fn push_random_index(
         r#"{{"schemaVersion":2,"mediaType":"{}","manifests":[{}]}}"#,
         media_type::OCI_INDEX,
         entries.join(",")
-    );
-    put(client, reference, media_type::OCI_INDEX, index.into_bytes()).await
+    )
+    .into_bytes();
+    let target = tag_or_digest(reference, &index);
+    put(client, reference, &target, media_type::OCI_INDEX, index).await
 }
 
-/// Pushes a random OCI image by its own digest (the digest of `repo` is ignored).
-async fn push_random_image_untagged(
-    client: &Client,
-    repo: &Reference,
-) -> Result<FetchedManifest, Error> {
-    let layer = random_bytes(64);
-    let layer_digest = Digest::of(&layer);
-    let config = format!(
-        r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["{layer_digest}"]}}}}"#
-    );
-    client.push_blob(repo, config.as_bytes()).await?;
-    client.push_blob(repo, &layer).await?;
-    let manifest = format!(
-        r#"{{"schemaVersion":2,"mediaType":"{}","config":{{"mediaType":"{}","digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{layer_digest}","size":{}}}]}}"#,
-        media_type::OCI_MANIFEST,
-        media_type::OCI_CONFIG,
-        Digest::of(config.as_bytes()),
-        config.len(),
-        layer.len()
-    );
-    let bytes = manifest.into_bytes();
-    let digest = Digest::of(&bytes);
-    client
-        .put_manifest(repo, &digest.to_string(), media_type::OCI_MANIFEST, &bytes)
-        .await?;
-    Ok(FetchedManifest {
-        bytes,
-        digest,
-        media_type: media_type::OCI_MANIFEST.to_owned(),
-    })
+/// Where a manifest is PUT: the reference's tag, else the manifest's own digest.
+fn tag_or_digest(reference: &Reference, manifest: &[u8]) -> String {
+    reference
+        .tag()
+        .map_or_else(|| Digest::of(manifest).to_string(), str::to_owned)
 }
 
+/// PUTs `bytes` as `target` (a tag or its digest).
 async fn put(
     client: &Client,
-    reference: &Reference,
+    repo: &Reference,
+    target: &str,
     manifest_type: &str,
     bytes: Vec<u8>,
 ) -> Result<FetchedManifest, Error> {
-    let target = match (reference.tag(), reference.digest()) {
-        (Some(tag), _) => tag.to_owned(),
-        (None, _) => Digest::of(&bytes).to_string(),
-    };
     let put = client
-        .put_manifest(reference, &target, manifest_type, &bytes)
+        .put_manifest(repo, target, manifest_type, &bytes)
         .await?;
     Ok(FetchedManifest {
         bytes,
