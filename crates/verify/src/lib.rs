@@ -37,6 +37,7 @@
 
 mod cert;
 mod error;
+mod git;
 mod image;
 mod options;
 mod policy;
@@ -47,6 +48,10 @@ mod verifier;
 pub use error::{
     BundleError, CertificateError, Error, ImageError, InputError, PolicyError, SignatureError,
     Time, TimeError, TimeSource, TlogError, TrustedRootError,
+};
+pub use git::{
+    GitError, GitLogEvidence, VerifiedGitSignature, verify_git_signature,
+    verify_git_signature_with_entry,
 };
 pub use image::{ImageSignature, ImageSignatureFormat, VerifiedImageSignature};
 pub use options::{TlogRequirement, VerifyOptions};
