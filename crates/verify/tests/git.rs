@@ -310,3 +310,386 @@ fn a_supplied_entry_for_another_digest_or_a_bad_object_id_is_refused() {
         );
     }
 }
+
+/// A private instance made here: a CA (root, intermediate) with a CT log, a Rekor v1 log
+/// (SET, checkpoint), a Rekor v2 log (checkpoint only) and a TSA; and a leaf for a signer.
+mod instance {
+    use std::time::{Duration, SystemTime};
+
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use waxseal_bundle::rekor::{
+        Checkpoint, InclusionPromise, InclusionProof, KindVersion, LogId, TransparencyLogEntry,
+        set_payload, validate_v1, validate_v2,
+    };
+    use waxseal_bundle::{
+        CertificateAuthority as RootCa, DistinguishedName, PublicKey, TimeRange, Timestamp,
+        TransparencyLogInstance, TrustedRoot, X509CertificateChain,
+    };
+    use waxseal_crypto::{Algorithm, SigningKey, pem, sha256};
+    use waxseal_tsa::{HashAlgorithm, TimeStampRequest, Tsa, TsaKeys};
+    use waxseal_verify::Verifier;
+    use waxseal_x509::{CaNames, CertificateAuthority, LeafRequest, San, sign_sct};
+
+    pub(crate) const T0: i64 = 1_735_689_600;
+    pub(crate) const EMAIL: &str = "alice@example.test";
+    pub(crate) const ISSUER: &str = "https://issuer.example.test";
+    const V2_LOG_ID: [u8; 32] = [0x42; 32];
+
+    pub(crate) fn unix(seconds: i64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(seconds.unsigned_abs())
+    }
+
+    pub(crate) struct Instance {
+        ca: CertificateAuthority,
+        ct: SigningKey,
+        rekor: SigningKey,
+        rekor_v2: SigningKey,
+        tsa: Tsa,
+        tsa_chain: Vec<Vec<u8>>,
+        pub(crate) signer: SigningKey,
+        pub(crate) leaf: Vec<u8>,
+    }
+
+    impl Instance {
+        pub(crate) fn new() -> Self {
+            let key = || SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
+            let ca = CertificateAuthority::generate(
+                Algorithm::EcdsaP256Sha256,
+                &CaNames::default(),
+                unix(T0 - 86_400),
+                Duration::from_secs(10 * 86_400),
+            )
+            .unwrap();
+            let ct = key();
+            let signer = key();
+            let request = LeafRequest::new(
+                signer.public_key(),
+                San::Email(EMAIL.to_owned()),
+                ISSUER,
+                unix(T0 - 60),
+                unix(T0 + 540),
+            )
+            .unwrap();
+            let precert = ca.issue_precertificate(&request).unwrap();
+            let sct = sign_sct(
+                &ct,
+                (T0 as u64 - 60) * 1000,
+                None,
+                precert.issuer_key_hash(),
+                precert.precert_tbs(),
+            )
+            .unwrap();
+            let leaf = ca.finish(&precert, &[sct]).unwrap().der().to_vec();
+            let keys = TsaKeys::generate(unix(T0 - 3600), Duration::from_secs(86_400)).unwrap();
+            Self {
+                ca,
+                ct,
+                rekor: key(),
+                rekor_v2: key(),
+                tsa_chain: keys.chain_der(),
+                tsa: Tsa::new(keys),
+                signer,
+                leaf,
+            }
+        }
+
+        fn rekor_log_id(&self) -> [u8; 32] {
+            sha256(self.rekor.public_key().spki_der())
+        }
+
+        pub(crate) fn verifier(&self) -> Verifier {
+            let since = || Some(TimeRange::new(Timestamp::from_unix(T0 - 86_400, 0), None));
+            let key = |k: &SigningKey| {
+                PublicKey::new(
+                    k.public_key().spki_der(),
+                    "PKIX_ECDSA_P256_SHA_256",
+                    since(),
+                )
+            };
+            let mut root = TrustedRoot::new();
+            root.certificate_authorities.push(RootCa::new(
+                DistinguishedName::new("waxseal", "test ca"),
+                "https://ca.example.test",
+                X509CertificateChain::new(self.ca.chain_der()),
+                TimeRange::new(Timestamp::from_unix(T0 - 86_400, 0), None),
+            ));
+            root.ctlogs.push(TransparencyLogInstance::new(
+                "https://ct.example.test",
+                key(&self.ct),
+                LogId::new(sha256(self.ct.public_key().spki_der())),
+            ));
+            root.tlogs.push(TransparencyLogInstance::new(
+                "https://rekor.example.test",
+                key(&self.rekor),
+                LogId::new(self.rekor_log_id()),
+            ));
+            root.tlogs.push(TransparencyLogInstance::new(
+                "https://rekor-v2.example.test",
+                key(&self.rekor_v2),
+                LogId::new(V2_LOG_ID),
+            ));
+            root.timestamp_authorities.push(RootCa::new(
+                DistinguishedName::new("waxseal", "test tsa"),
+                "https://tsa.example.test",
+                X509CertificateChain::new(self.tsa_chain.clone()),
+                TimeRange::new(Timestamp::from_unix(T0 - 86_400, 0), None),
+            ));
+            Verifier::new(&root).unwrap()
+        }
+
+        /// A one-leaf log's proof of `body`, with a checkpoint signed by `key` (hint `log_id`).
+        fn proof(key: &SigningKey, log_id: &[u8], origin: &str, body: &[u8]) -> InclusionProof {
+            let root = waxseal_merkle::leaf_hash(body);
+            let text = format!("{origin}\n1\n{}\n", STANDARD.encode(root.as_bytes()));
+            let mut hinted = log_id[..4].to_vec();
+            hinted.extend(key.sign(text.as_bytes()).unwrap());
+            let name = origin.split(' ').next().unwrap_or(origin);
+            let note = format!("{text}\n\u{2014} {name} {}\n", STANDARD.encode(hinted));
+            InclusionProof::new(
+                0,
+                root.as_bytes().to_vec(),
+                1,
+                Vec::new(),
+                Checkpoint::new(note),
+            )
+        }
+
+        /// A Rekor v1 `hashedrekord` entry of `signature` over `digest`, integrated at `time`.
+        pub(crate) fn v1_entry(
+            &self,
+            digest: [u8; 32],
+            signature: &[u8],
+            time: i64,
+        ) -> TransparencyLogEntry {
+            let request = serde_json::json!({
+                "apiVersion": "0.0.1",
+                "kind": "hashedrekord",
+                "spec": {
+                    "data": {"hash": {"algorithm": "sha256", "value": hex::encode(digest)}},
+                    "signature": {
+                        "content": STANDARD.encode(signature),
+                        "publicKey": {"content": STANDARD.encode(
+                            pem::encode(pem::CERTIFICATE, &self.leaf))},
+                    },
+                },
+            });
+            let body = validate_v1(request.to_string().as_bytes())
+                .unwrap()
+                .into_canonical_body();
+            let log_id = self.rekor_log_id();
+            let set = self
+                .rekor
+                .sign(&set_payload(&body, time, &log_id, 0))
+                .unwrap();
+            let proof = Self::proof(&self.rekor, &log_id, "rekor.example.test - 1", &body);
+            let mut entry = TransparencyLogEntry::new(
+                0,
+                LogId::new(log_id),
+                KindVersion::new("hashedrekord", "0.0.1"),
+                body,
+            );
+            entry.integrated_time = Some(time);
+            entry.inclusion_promise = Some(InclusionPromise::new(set));
+            entry.inclusion_proof = Some(proof);
+            entry
+        }
+
+        /// A Rekor v2 `hashedrekord` 0.0.2 entry (no integrated time, no SET).
+        pub(crate) fn v2_entry(&self, digest: [u8; 32], signature: &[u8]) -> TransparencyLogEntry {
+            let request = serde_json::json!({"hashedRekordRequestV002": {
+                "digest": STANDARD.encode(digest),
+                "signature": {
+                    "content": STANDARD.encode(signature),
+                    "verifier": {
+                        "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                        "x509Certificate": {"rawBytes": STANDARD.encode(&self.leaf)},
+                    },
+                },
+            }});
+            let body = validate_v2(request.to_string().as_bytes())
+                .unwrap()
+                .into_canonical_body();
+            let proof = Self::proof(&self.rekor_v2, &V2_LOG_ID, "rekor-v2.example.test", &body);
+            let mut entry = TransparencyLogEntry::new(
+                0,
+                LogId::new(V2_LOG_ID),
+                KindVersion::new("hashedrekord", "0.0.2"),
+                body,
+            );
+            entry.inclusion_proof = Some(proof);
+            entry
+        }
+
+        /// An RFC 3161 token over `signature`, at `time`.
+        pub(crate) fn token(&self, signature: &[u8], time: i64) -> Vec<u8> {
+            let digest = HashAlgorithm::Sha256.digest(signature);
+            let request = TimeStampRequest::new(HashAlgorithm::Sha256, &digest).unwrap();
+            self.tsa.timestamp(&request, unix(time), &[7]).unwrap()
+        }
+    }
+}
+
+const PAYLOAD: &[u8] = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n\
+author Alice <alice@example.test> 1735689600 +0000\n\
+committer Alice <alice@example.test> 1735689600 +0000\n\nsigned by waxseal\n";
+
+fn instance_policy() -> Policy {
+    policy(instance::EMAIL, instance::ISSUER)
+}
+
+/// Signs `PAYLOAD` as waxseal's git signer does: attributes, signature, entry, build, armor.
+fn waxseal_signature(
+    instance: &instance::Instance,
+    entry: impl FnOnce(&instance::Instance, [u8; 32], &[u8]) -> Option<TransparencyLogEntry>,
+    token_time: Option<i64>,
+) -> String {
+    let attributes = waxseal_git::signed_attributes(PAYLOAD, instance::T0).unwrap();
+    let signature = instance.signer.sign(&attributes).unwrap();
+    let entry = entry(instance, waxseal_crypto::sha256(&attributes), &signature);
+    let token = token_time.map(|t| instance.token(&signature, t));
+    armor::armor(
+        &build(
+            &instance.leaf,
+            &attributes,
+            &signature,
+            entry.as_ref(),
+            token.as_deref(),
+        )
+        .unwrap(),
+    )
+}
+
+#[test]
+fn waxseal_offline_signatures_verify_with_rekor_v1_and_v2_entries() {
+    let instance = instance::Instance::new();
+    let verifier = instance.verifier();
+
+    let v1 = waxseal_signature(
+        &instance,
+        |i, digest, sig| Some(i.v1_entry(digest, sig, instance::T0 + 1)),
+        None,
+    );
+    let verified =
+        verify_git_signature(&verifier, PAYLOAD, v1.as_bytes(), &instance_policy()).unwrap();
+    assert_eq!(verified.identity(), instance::EMAIL);
+    assert_eq!(verified.issuer(), instance::ISSUER);
+    assert_eq!(verified.integrated_time(), Some(instance::T0 + 1));
+    assert_eq!(verified.signing_time(), Some(instance::T0));
+    assert_eq!(verified.bundle().tlog_kind(), ("hashedrekord", "0.0.1"));
+    assert_eq!(verified.certificate_der(), instance.leaf.as_slice());
+
+    // Rekor v2: no integrated time, so the RFC 3161 token gives the verified time.
+    let v2 = waxseal_signature(
+        &instance,
+        |i, digest, sig| Some(i.v2_entry(digest, sig)),
+        Some(instance::T0 + 2),
+    );
+    let verified =
+        verify_git_signature(&verifier, PAYLOAD, v2.as_bytes(), &instance_policy()).unwrap();
+    assert_eq!(verified.bundle().tlog_kind(), ("hashedrekord", "0.0.2"));
+    assert_eq!(verified.integrated_time(), None);
+    assert_eq!(verified.bundle().rfc3161_timestamps(), 1);
+
+    // Rekor v2 without a timestamp has no verified time.
+    let untimed = waxseal_signature(&instance, |i, d, s| Some(i.v2_entry(d, s)), None);
+    let error = verify_git_signature(&verifier, PAYLOAD, untimed.as_bytes(), &instance_policy())
+        .unwrap_err();
+    assert!(matches!(error, Error::Timestamp(_)), "{error}");
+
+    // Logged after the 10-minute certificate expired.
+    let late = waxseal_signature(
+        &instance,
+        |i, digest, sig| Some(i.v1_entry(digest, sig, instance::T0 + 3600)),
+        None,
+    );
+    let error =
+        verify_git_signature(&verifier, PAYLOAD, late.as_bytes(), &instance_policy()).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Certificate(
+                waxseal_verify::CertificateError::Untrusted { .. }
+                    | waxseal_verify::CertificateError::Expired { .. }
+            )
+        ),
+        "{error}"
+    );
+
+    // An entry for other attributes (another payload) does not prove this signature.
+    let other = waxseal_signature(
+        &instance,
+        |i, _, _| {
+            let attributes = waxseal_git::signed_attributes(b"other", instance::T0).unwrap();
+            let signature = i.signer.sign(&attributes).unwrap();
+            let digest = waxseal_crypto::sha256(&attributes);
+            Some(i.v1_entry(digest, &signature, instance::T0 + 1))
+        },
+        None,
+    );
+    let error =
+        verify_git_signature(&verifier, PAYLOAD, other.as_bytes(), &instance_policy()).unwrap_err();
+    assert!(matches!(error, Error::Tlog(_)), "{error}");
+}
+
+#[test]
+fn online_mode_signatures_verify_with_the_entry_over_the_object_id() {
+    let instance = instance::Instance::new();
+    let verifier = instance.verifier();
+    let object_id = "0123456789abcdef0123456789abcdef01234567";
+    let signature = waxseal_signature(&instance, |_, _, _| None, None);
+
+    let error = verify_git_signature(&verifier, PAYLOAD, signature.as_bytes(), &instance_policy())
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::Git(GitError::OnlineLookupRequired)),
+        "{error}"
+    );
+
+    // gitsign online mode: the signer also signs the object id, logged as a hashedrekord.
+    let id_signature = instance.signer.sign(object_id.as_bytes()).unwrap();
+    let digest = waxseal_crypto::sha256(object_id.as_bytes());
+    let entry = instance.v1_entry(digest, &id_signature, instance::T0 + 1);
+    let verified = verify_git_signature_with_entry(
+        &verifier,
+        PAYLOAD,
+        signature.as_bytes(),
+        object_id,
+        &entry,
+        &instance_policy(),
+    )
+    .unwrap();
+    assert_eq!(verified.evidence(), GitLogEvidence::SuppliedOverObjectId);
+    assert_eq!(verified.identity(), instance::EMAIL);
+    assert_eq!(verified.integrated_time(), Some(instance::T0 + 1));
+
+    // The same entry for another object is refused.
+    let error = verify_git_signature_with_entry(
+        &verifier,
+        PAYLOAD,
+        signature.as_bytes(),
+        "1123456789abcdef0123456789abcdef01234567",
+        &entry,
+        &instance_policy(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(error, Error::Git(GitError::EntryMismatch { .. })),
+        "{error}"
+    );
+
+    // A payload changed after signing fails before any entry is looked at.
+    let error = verify_git_signature_with_entry(
+        &verifier,
+        b"tree 0\n",
+        signature.as_bytes(),
+        object_id,
+        &entry,
+        &instance_policy(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(error, Error::Git(GitError::MessageDigestMismatch { .. })),
+        "{error}"
+    );
+}
