@@ -95,4 +95,19 @@ mod tests {
             Err(Error::TooLarge { .. })
         ));
     }
+
+    #[test]
+    fn never_panics_on_truncations_and_bit_flips() {
+        let text = armor(&[0x30, 0x03, 0x02, 0x01, 0x01]).into_bytes();
+        for len in 0..text.len() {
+            let _ = dearmor(&text[..len]);
+        }
+        for i in 0..text.len() {
+            for bit in 0..8 {
+                let mut flipped = text.clone();
+                flipped[i] ^= 1 << bit;
+                let _ = signature_der(&flipped);
+            }
+        }
+    }
 }

@@ -659,7 +659,7 @@ mod tests {
         let mut errors = 0;
         for i in 0..der.len() {
             for bit in 0..8 {
-                if !(i < 64 || i > 760 || (i * 8 + bit) % 7 == 0) {
+                if (64..=760).contains(&i) && !(i * 8 + bit).is_multiple_of(7) {
                     continue;
                 }
                 let mut flipped = der.clone();

@@ -425,6 +425,24 @@ mod tests {
     }
 
     #[test]
+    fn never_panics_on_truncations_and_bit_flips() {
+        let raw = commit(&format!("gpgsig {SIG}")).into_bytes();
+        for len in 0..raw.len() {
+            let _ = SignedObject::parse(&raw[..len]);
+            let _ = Ident::committer(&raw[..len]);
+        }
+        for i in 0..raw.len() {
+            for bit in 0..8 {
+                let mut flipped = raw.clone();
+                flipped[i] ^= 1 << bit;
+                let _ = SignedObject::parse(&flipped);
+                let _ = SignedObject::parse_tag(&flipped);
+                let _ = Ident::author(&flipped);
+            }
+        }
+    }
+
+    #[test]
     fn reads_identities() {
         let raw = commit("");
         let author = Ident::author(raw.as_bytes()).unwrap();
