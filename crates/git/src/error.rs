@@ -26,29 +26,6 @@ pub enum Error {
         /// The attribute's OID, dotted.
         oid: String,
     },
-    /// The signature is in another format than gitsign's X.509 CMS.
-    #[error(
-        "the object is signed with {format}, not an X.509 (CMS) signature; use the {format} \
-         tools to verify it"
-    )]
-    NotX509 {
-        /// `OpenPGP` or `SSH`.
-        format: &'static str,
-    },
-    /// A required signed attribute is absent.
-    #[error("signed attributes lack {name} ({oid})")]
-    MissingAttribute {
-        /// The attribute's name.
-        name: &'static str,
-        /// The attribute's OID, dotted.
-        oid: &'static str,
-    },
-    /// A git object header that must be present is absent.
-    #[error("the object has no {header} header")]
-    MissingHeader {
-        /// The header name (`author`, `committer`, `tagger`).
-        header: &'static str,
-    },
     /// A git identity line (`Name <email> 1700000000 +0000`) is malformed.
     #[error("the {header} header {line:?} is malformed: {reason}")]
     MalformedIdent {
@@ -65,6 +42,29 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// A required signed attribute is absent.
+    #[error("signed attributes lack {name} ({oid})")]
+    MissingAttribute {
+        /// The attribute's name.
+        name: &'static str,
+        /// The attribute's OID, dotted.
+        oid: &'static str,
+    },
+    /// A git object header that must be present is absent.
+    #[error("the object has no {header} header")]
+    MissingHeader {
+        /// The header name (`author`, `committer`, `tagger`).
+        header: &'static str,
+    },
+    /// The signature is in another format than gitsign's X.509 CMS.
+    #[error(
+        "the object is signed with {format}, not an X.509 (CMS) signature; use the {format} \
+         tools to verify it"
+    )]
+    NotX509 {
+        /// `OpenPGP` or `SSH`.
+        format: &'static str,
+    },
     /// The embedded transparency log entry is not a valid protobuf `TransparencyLogEntry`.
     #[error("embedded TransparencyLogEntry protobuf is malformed at byte {offset}: {reason}")]
     Protobuf {
@@ -72,23 +72,6 @@ pub enum Error {
         offset: usize,
         /// What is wrong with it.
         reason: String,
-    },
-    /// The signature is not gitsign's layout: several signers, an attached payload, another
-    /// SignerInfo identifier.
-    #[error("unsupported CMS signature: {reason}")]
-    Unsupported {
-        /// What is not supported.
-        reason: String,
-    },
-    /// An algorithm other than the one gitsign uses.
-    #[error("{field} is {oid}; only {supported} is supported")]
-    UnsupportedAlgorithm {
-        /// Which field.
-        field: &'static str,
-        /// The OID found, dotted.
-        oid: String,
-        /// What is supported.
-        supported: &'static str,
     },
     /// No certificate in the signature matches the SignerInfo's issuer and serial number.
     #[error(
@@ -114,6 +97,23 @@ pub enum Error {
         size: usize,
         /// The limit.
         limit: usize,
+    },
+    /// The signature is not gitsign's layout: several signers, an attached payload, another
+    /// SignerInfo identifier.
+    #[error("unsupported CMS signature: {reason}")]
+    Unsupported {
+        /// What is not supported.
+        reason: String,
+    },
+    /// An algorithm other than the one gitsign uses.
+    #[error("{field} is {oid}; only {supported} is supported")]
+    UnsupportedAlgorithm {
+        /// Which field.
+        field: &'static str,
+        /// The OID found, dotted.
+        oid: String,
+        /// What is supported.
+        supported: &'static str,
     },
     /// The program's command line is not one git passes.
     #[error("unsupported gpg command line: {reason}")]

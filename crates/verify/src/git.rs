@@ -40,6 +40,12 @@ pub enum GitError {
         /// The dotted OID signed.
         actual: String,
     },
+    /// A given log entry's body cannot be read.
+    #[error("the log entry's body is not a hashedrekord body: {reason}")]
+    EntryBody {
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A given log entry is neither over the signed attributes nor over the object id.
     #[error(
         "the log entry is not for this signature: its hashedrekord digest is {actual}, \
@@ -53,12 +59,6 @@ pub enum GitError {
         attributes: String,
         /// SHA-256 of the object id, hex.
         object_id: String,
-    },
-    /// A given log entry's body cannot be read.
-    #[error("the log entry's body is not a hashedrekord body: {reason}")]
-    EntryBody {
-        /// What is wrong with it.
-        reason: String,
     },
     /// The signature bytes do not parse (armor, DER, layout, embedded protobuf).
     #[error("{0}")]

@@ -13,7 +13,8 @@
 //! [`Verifier::verify_with`] takes [`VerifyOptions`], such as cosign's weaker
 //! [`TlogRequirement`]s. [`Verifier::verify_image_signature`] verifies cosign's container-image
 //! signatures (v3 referrer bundles, legacy `.sig`/`.att` layers; FORMATS.md §1) and binds them
-//! to the image digest.
+//! to the image digest. [`verify_git_signature`] verifies gitsign-style git commit and tag
+//! signatures (CMS checks, then the embedded Rekor v1 or v2 entry, as a bundle).
 //!
 //! What it does **not** do: fetch anything (no network, no TUF: the caller supplies the trusted
 //! root, or uses the embedded production root via [`Verifier::production`]), read the clock
