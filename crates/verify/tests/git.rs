@@ -3,8 +3,6 @@
 //! production trusted root of the vectors; and real offline signatures tampered part by part
 //! fail with the right typed error.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::PathBuf;
 
 use serde_json::Value;

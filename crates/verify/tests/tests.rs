@@ -2,6 +2,9 @@
 //!
 //! - `attestations`: the real SLSA attestation bundles of shared/vectors/attestations verify
 //!   and report their facts; bare envelopes and Rekor v1 entries made into bundles verify too.
+//! - `git`: every case of shared/vectors/git (real gitsign commits and a tag) ends as its
+//!   manifest says; real offline signatures tampered part by part, and signatures made by an
+//!   in-test instance (Rekor v1 and v2 entries, TSA, online entries over the object id).
 //! - `image`: container-image signatures in cosign's formats (legacy `.sig`/`.att` layers,
 //!   referrer bundles) built with in-test keys, and their tamperings.
 //! - `intoto`: Rekor `intoto` 0.0.2 entries, built with in-test keys, and their tamperings.
@@ -14,6 +17,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod attestations;
+mod git;
 mod image;
 mod intoto;
 mod manifest;
