@@ -643,7 +643,7 @@ impl PgStore {
             let count = entries.len() as i64;
             let ids: Vec<i64> = tx
                 .query(
-                    "SELECT nextval('log_queue_ids') FROM generate_series(1, $1)",
+                    "SELECT nextval('log_queue_ids') FROM generate_series(1, $1::int8)",
                     &[&count],
                 )
                 .await
