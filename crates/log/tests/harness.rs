@@ -311,7 +311,6 @@ impl Stores {
         self.url.as_deref().expect("a PostgreSQL backend")
     }
 
-    #[allow(dead_code)]
     pub(crate) fn server(&self) -> &waxseal_log::testing::PostgresServer {
         self.server.as_ref().expect("a PostgreSQL backend")
     }

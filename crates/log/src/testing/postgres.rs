@@ -229,8 +229,42 @@ impl PostgresServer {
                 "database name {name:?} must be ASCII letters, digits, '_' or '-'"
             ));
         }
-        let url = self.url("postgres");
         let statement = format!("CREATE DATABASE \"{name}\"");
+        self.execute(statement)?;
+        Ok(self.url(name))
+    }
+
+    /// Waits until no session of process `pid` is left on the server (a killed process's
+    /// sessions end once the server notices, and may commit a transaction already sent).
+    ///
+    /// # Errors
+    ///
+    /// Sessions still open after `timeout`, or a failed query.
+    pub fn wait_for_sessions_to_end(
+        &self,
+        pid: u32,
+        timeout: std::time::Duration,
+    ) -> Result<(), String> {
+        let deadline = std::time::Instant::now() + timeout;
+        let statement = format!(
+            "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_stat_activity \
+             WHERE application_name LIKE 'waxseal-log {pid}@%') \
+             THEN RAISE EXCEPTION 'sessions left'; END IF; END $$"
+        );
+        loop {
+            match self.execute(statement.clone()) {
+                Ok(()) => return Ok(()),
+                Err(e) if std::time::Instant::now() >= deadline => {
+                    return Err(format!("process {pid}'s sessions did not end: {e}"));
+                }
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            }
+        }
+    }
+
+    /// Runs `statement` on the `postgres` database.
+    fn execute(&self, statement: String) -> Result<(), String> {
+        let url = self.url("postgres");
         // A thread of its own, so that this works from inside a tokio runtime too.
         std::thread::spawn(move || -> Result<(), String> {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -249,8 +283,7 @@ impl PostgresServer {
             })
         })
         .join()
-        .map_err(|_| "the database-creating thread panicked".to_string())??;
-        Ok(self.url(name))
+        .map_err(|_| "the database thread panicked".to_string())?
     }
 }
 
