@@ -429,3 +429,40 @@ impl IssuerStore for GatedStore {
         self.inner.issuer(fingerprint)
     }
 }
+
+/// Durable appends per second: appends `total` distinct entries of `entry_len` bytes to `log`,
+/// keeping `in_flight` outstanding, and counts only acknowledged ones (durable and covered by a
+/// published checkpoint). Returns `(acknowledged, appends per second)`. For engine-only
+/// comparisons of backends and batch sizes.
+///
+/// # Errors
+///
+/// The first append that fails.
+pub fn durable_appends_per_second(
+    log: &crate::Log,
+    total: usize,
+    in_flight: usize,
+    entry_len: usize,
+) -> Result<(usize, f64), crate::Error> {
+    let start = std::time::Instant::now();
+    let nonce = start.elapsed().as_nanos() ^ u128::from(std::process::id());
+    let mut window = VecDeque::with_capacity(in_flight.max(1));
+    let mut acknowledged = 0;
+    for i in 0..total {
+        let mut entry = format!("bench-{nonce}-{i}-").into_bytes();
+        entry.resize(entry_len.max(entry.len()), b'.');
+        window.push_back(log.append(entry)?);
+        if window.len() >= in_flight.max(1)
+            && let Some(pending) = window.pop_front()
+        {
+            pending.wait()?;
+            acknowledged += 1;
+        }
+    }
+    for pending in window {
+        pending.wait()?;
+        acknowledged += 1;
+    }
+    let seconds = start.elapsed().as_secs_f64().max(f64::EPSILON);
+    Ok((acknowledged, acknowledged as f64 / seconds))
+}
