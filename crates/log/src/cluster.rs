@@ -87,7 +87,7 @@ pub(crate) struct ClusterState {
     pub(crate) store: Arc<PgStore>,
     /// Clients waiting for their queued entries, by queue id. Filled by the forwarder, emptied
     /// by the watcher.
-    waiters: Mutex<HashMap<i64, Reply>>,
+    waiters: Mutex<HashMap<i64, (Reply, Instant)>>,
     /// A checkpoint or results changed (NOTIFY on [`CHANGED`]).
     changed: Wake,
     /// Entries were queued (NOTIFY on [`QUEUED`]).
@@ -233,8 +233,9 @@ fn run_forwarder(shared: &Shared, receiver: &Receiver<Pending>) {
         match cluster.store.enqueue(entries) {
             Ok(ids) => {
                 let mut waiters = lock(&cluster.waiters);
+                let now = Instant::now();
                 for (id, reply) in ids.into_iter().zip(replies) {
-                    waiters.insert(id, reply);
+                    waiters.insert(id, (reply, now));
                 }
             }
             Err(e) => {
@@ -315,12 +316,31 @@ fn refresh(shared: &Shared, cluster: &ClusterState) -> Result<(), Error> {
     let results = cluster.store.take_results(ids, published.size)?;
     let mut waiters = lock(&cluster.waiters);
     for result in results {
-        if let Some(reply) = waiters.remove(&result.id) {
+        if let Some((reply, _)) = waiters.remove(&result.id) {
             reply.send(Ok(Appended {
                 index: result.index,
                 duplicate: result.duplicate,
                 time_ms: result.time_ms,
                 checkpoint: Arc::clone(&published),
+            }));
+        }
+    }
+    // A result older than this is gone (collected); no sequencer answered in that time.
+    let expired: Vec<i64> = waiters
+        .iter()
+        .filter(|(_, (_, since))| since.elapsed() >= RESULTS_MAX_AGE)
+        .map(|(id, _)| *id)
+        .collect();
+    for id in expired {
+        if let Some((reply, since)) = waiters.remove(&id) {
+            reply.send(Err(Error::BatchFailed {
+                cause: Arc::new(Error::Store(StoreError::Postgres {
+                    op: "wait for the sequencer",
+                    message: format!(
+                        "queued entry {id} got no result in {:?}; it may still be logged",
+                        since.elapsed()
+                    ),
+                })),
             }));
         }
     }
