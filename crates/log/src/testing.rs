@@ -337,6 +337,32 @@ impl<S: Store> Store for FaultyStore<S> {
     }
 }
 
+/// Holds a cluster log's sequencer lock from the test, so that no member sequences until it is
+/// dropped: a way to observe queued entries, pushback and take-over deterministically.
+#[derive(Debug)]
+pub struct SequencerLock {
+    /// The session holding the lock; dropping it ends the session and frees the lock.
+    _session: crate::postgres::HeldLock,
+}
+
+impl SequencerLock {
+    /// Waits until the lock of `store`'s log is free and takes it.
+    ///
+    /// # Errors
+    ///
+    /// Database failures.
+    pub fn take(store: &crate::PgStore) -> Result<Self, StoreError> {
+        let never = std::sync::atomic::AtomicBool::new(false);
+        store
+            .acquire_lock(&never, std::time::Duration::from_millis(50))?
+            .map(|session| Self { _session: session })
+            .ok_or(StoreError::Postgres {
+                op: "take the sequencer lock",
+                message: "stopped".into(),
+            })
+    }
+}
+
 /// A [`MemoryStore`] whose integrations wait while the test holds its gate closed: a way to
 /// fill the pool deterministically and observe pushback.
 #[derive(Debug, Default)]

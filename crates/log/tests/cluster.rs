@@ -126,3 +126,52 @@ fn cluster_members_are_one_log_and_fail_over() {
     assert!(sizes.database_bytes > 0);
     assert!(sizes.tables.iter().any(|(t, _)| t == "log_tiles"));
 }
+
+#[test]
+fn cluster_entries_wait_for_a_sequencer_and_the_pool_pushes_back() {
+    let stores = Stores::new(Backend::Postgres);
+    let url = stores.url().to_string();
+    let store = PgStore::connect(&PgOptions::new(&url, "rekor")).unwrap();
+    let held = waxseal_log::testing::SequencerLock::take(&store).unwrap();
+    let signer: Arc<dyn NoteSigner> = Arc::new(Ed25519Signer::new(ORIGIN, test_key()).unwrap());
+    let log = Log::open_cluster(
+        store,
+        signer,
+        Config::new(ORIGIN)
+            .with_pool(4, 1 << 20)
+            .with_batch(256, Duration::from_millis(1)),
+    )
+    .unwrap();
+    let pending: Vec<_> = entries("waiting", 4)
+        .into_iter()
+        .map(|e| log.append(e).unwrap())
+        .collect();
+    // Queued entries stay counted in the pool until answered.
+    assert!(matches!(
+        log.append(b"one too many".to_vec()),
+        Err(waxseal_log::Error::Pushback { pending: 4, .. })
+    ));
+    wait_for("the entries in the shared queue", || {
+        let status = log.status();
+        status.queued == 4 && status.sequencer.is_some()
+    });
+    assert_eq!(log.status().role, Role::Follower);
+    assert_eq!(log.checkpoint().size, 0);
+
+    drop(held);
+    let mut indexes: Vec<u64> = pending
+        .into_iter()
+        .map(|p| p.wait().unwrap().index)
+        .collect();
+    indexes.sort_unstable();
+    assert_eq!(indexes, vec![0, 1, 2, 3]);
+    assert_eq!(log.status().role, Role::Sequencer);
+    assert_eq!(
+        log.append(b"room again".to_vec())
+            .unwrap()
+            .wait()
+            .unwrap()
+            .index,
+        4
+    );
+}
