@@ -414,6 +414,19 @@ fn durable_append_rate_sqlite_and_postgres() {
         assert_eq!(acked, 3000);
         assert_eq!(t.log().checkpoint().size, 3000);
         t.check();
+        let status = t.log().status();
+        assert_eq!(status.role, waxseal_log::Role::Single);
+        assert_eq!(
+            status.backend,
+            if backend == Backend::Sqlite {
+                "sqlite"
+            } else {
+                "postgres"
+            }
+        );
+        assert_eq!(status.integrated_entries, 3000);
+        assert_eq!((status.queued, status.checkpoint_size), (0, 3000));
+        assert!(status.last_batch_entries > 0 && status.sequencer.is_none());
         eprintln!("{backend:?}: {rate:.0} durable appends/s");
     }
 }
