@@ -296,7 +296,7 @@ http {{
         }}
         location ~ ^/ct/issuer/ {{ default_type application/pkix-cert; }}
         # The Rekor v2 log is served at the root and under /api/v2, as waxseal serve does.
-        location /api/v2/ {{ alias {root}/; }}
+        rewrite ^/api/v2/(.*)$ /$1 last;
     }}
 }}
 """
@@ -345,7 +345,10 @@ def test_published_directory_served_by_nginx_verifies(tmp_path):
         check_rekor_log(web, "api/v1/", note, v1)
 
         for path in ["checkpoint", "api/v2/checkpoint"]:
-            note = verify_v2_checkpoint(web.get(path).content.decode(), serve.trust)
+            r = web.get(path)
+            assert r.status_code == 200, f"{path}: {r.status_code}"
+            assert r.headers["Content-Type"].startswith("text/plain"), path
+            note = verify_v2_checkpoint(r.content.decode(), serve.trust)
         assert note.size > TILE_WIDTH
         check_rekor_log(web, "", note, v2)
         check_rekor_log(web, "api/v2/", note, v2)
