@@ -370,16 +370,18 @@ def test_published_directory_served_by_nginx_verifies(tmp_path):
         serve.stop()
 
 
-def test_published_to_s3_matches_the_server(tmp_path):
-    moto = shutil.which("moto_server")
-    if moto is None:
+@pytest.fixture
+def moto(tmp_path):
+    """moto_server on a free loopback port, a boto3 client for it, and the AWS_* variables
+    that point waxseal at it; stopped after the test."""
+    exe = shutil.which("moto_server")
+    if exe is None:
         pytest.fail("no moto_server: pip install 'moto[server]' (interop/requirements.txt)")
     import boto3
 
     port = free_port()
-    moto_proc = subprocess.Popen([moto, "-H", "127.0.0.1", "-p", str(port)], stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.DEVNULL, stderr=open(tmp_path / "moto.log", "wb"))
-    serve = None
+    proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=open(tmp_path / "moto.log", "wb"))
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
@@ -387,7 +389,7 @@ def test_published_to_s3_matches_the_server(tmp_path):
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 break
             except OSError:
-                assert moto_proc.poll() is None, (tmp_path / "moto.log").read_text()
+                assert proc.poll() is None, (tmp_path / "moto.log").read_text()
                 assert time.monotonic() < deadline, "moto_server did not start"
                 time.sleep(0.1)
         endpoint = f"http://127.0.0.1:{port}"
@@ -402,16 +404,29 @@ def test_published_to_s3_matches_the_server(tmp_path):
                           aws_access_key_id="testing", aws_secret_access_key="testing")
         s3.create_bucket(Bucket="tiles")
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | aws
-        serve = Serve(tmp_path, ["--publish-url", "s3://tiles/logs"], env=env)
-        v1, v2 = submit_entries(serve)
+        yield s3, env
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def s3_reader(s3):
+    def read(path):
+        try:
+            return s3.get_object(Bucket="tiles", Key="logs/" + path)["Body"].read()
+        except s3.exceptions.NoSuchKey:
+            return None
+
+    return read
+
+
+def test_published_to_s3_matches_the_server(tmp_path, moto):
+    s3, env = moto
+    serve = Serve(tmp_path, ["--publish-url", "s3://tiles/logs"], env=env)
+    try:
+        submit_entries(serve)
         sign_keyless(serve, tmp_path)
-
-        def read(path):
-            try:
-                return s3.get_object(Bucket="tiles", Key="logs/" + path)["Body"].read()
-            except s3.exceptions.NoSuchKey:
-                return None
-
+        read = s3_reader(s3)
         wait_published(serve, read)
         keys = []
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket="tiles"):
@@ -436,7 +451,29 @@ def test_published_to_s3_matches_the_server(tmp_path):
         verify_v1_checkpoint(read("api/v1/checkpoint").decode(), serve.trust)
         verify_v2_checkpoint(read("checkpoint").decode(), serve.trust)
     finally:
-        if serve:
-            serve.stop()
-        moto_proc.terminate()
-        moto_proc.wait(timeout=10)
+        serve.stop()
+
+
+def test_a_conflicting_s3_object_stops_only_that_log(tmp_path, moto):
+    """A write-once object already in the bucket with other bytes (S3 refuses the conditional
+    write): that log publishes no checkpoint and says why; the other logs go on."""
+    s3, env = moto
+    # The Rekor v2 log starts with its genesis entry: its first publication writes this.
+    s3.put_object(Bucket="tiles", Key="logs/tile/entries/000.p/1", Body=b"someone else's bundle")
+    serve = Serve(tmp_path, ["--publish-url", "s3://tiles/logs"], env=env)
+    try:
+        read = s3_reader(s3)
+        deadline = time.monotonic() + PUBLISH_TIMEOUT
+        for path in ["api/v1/checkpoint", "ct/checkpoint"]:
+            while read(path) != serve.http.get("/" + path).content:
+                assert time.monotonic() < deadline, f"{path} was not published\n{serve.tail()}"
+                time.sleep(0.05)
+        while "publishing stopped" not in serve.log_path.read_text(errors="replace"):
+            assert time.monotonic() < deadline, f"no error logged\n{serve.tail()}"
+            time.sleep(0.05)
+        log = serve.log_path.read_text(errors="replace")
+        assert "tile/entries/000.p/1" in log and "differs" in log, serve.tail()
+        assert read("checkpoint") is None, "a checkpoint was published over a conflicting bundle"
+        assert read("tile/entries/000.p/1") == b"someone else's bundle"
+    finally:
+        serve.stop()
