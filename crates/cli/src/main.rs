@@ -138,6 +138,14 @@ struct ServeArgs {
     /// `*.rekor-v1.json` and `*.rekor-v2.json`.
     #[arg(long, value_enum, default_value = "rekor-v1")]
     signing_log: trust::SigningLog,
+    /// Also publish every log's tiles, entry bundles and checkpoints to this directory, in
+    /// the layout serve answers on, for any static web server to serve.
+    #[arg(long, env = "WAXSEAL_PUBLISH_DIR", conflicts_with = "publish_url")]
+    publish_dir: Option<PathBuf>,
+    /// Like --publish-dir, to a URL: file:///DIR or s3://BUCKET[/PREFIX] (AWS_* variables
+    /// configure S3; AWS_ENDPOINT_URL and AWS_ALLOW_HTTP=true for a local server).
+    #[arg(long, env = "WAXSEAL_PUBLISH_URL")]
+    publish_url: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -271,6 +279,8 @@ fn main() -> ExitCode {
             oidc_config: args.oidc_config.as_deref(),
             ca_key_type: args.ca_key_type,
             signing_log: args.signing_log,
+            publish_dir: args.publish_dir.as_deref(),
+            publish_url: args.publish_url.as_deref(),
         })
         .map(|()| ExitCode::SUCCESS),
         Command::Token(args) => token(&args).map(|()| ExitCode::SUCCESS),

@@ -40,6 +40,10 @@ pub(crate) struct Options<'a> {
     pub(crate) ca_key_type: Option<CaKeyType>,
     /// The log the default signing config names.
     pub(crate) signing_log: SigningLog,
+    /// Publish the logs' tiles and checkpoints to this directory (`--publish-dir`).
+    pub(crate) publish_dir: Option<&'a Path>,
+    /// Publish them to this URL: `file:///dir` or `s3://bucket/prefix` (`--publish-url`).
+    pub(crate) publish_url: Option<&'a str>,
 }
 
 /// `host[:port]` of an `http(s)://` URL.
@@ -86,6 +90,7 @@ fn rfc3339(time: SystemTime) -> String {
 pub(crate) fn run(options: &Options<'_>) -> Result<()> {
     let dir = DataDir::open(options.data_dir)?;
     let _lock = dir.lock_for_serving()?;
+    let publish = publish_target(options)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -248,6 +253,27 @@ pub(crate) fn run(options: &Options<'_>) -> Result<()> {
         dir = options.data_dir.display(),
         config = trust_config.display(),
     );
+    if let Some(target) = publish {
+        println!(
+            "waxseal: publishing tiles and checkpoints to {}",
+            target.url()
+        );
+        // One follower per log, at the path serve answers it on; in a cluster only the
+        // sequencer should publish.
+        let always: Arc<dyn Fn() -> bool + Send + Sync> = Arc::new(|| true);
+        for publisher in [
+            waxseal_publish::Publisher::tlog(target.clone(), "api/v1", v1_log.clone()),
+            waxseal_publish::Publisher::tlog(target.clone(), "", v2_log.clone()),
+            waxseal_publish::Publisher::static_ct(target.clone(), "ct", Arc::clone(&ct)),
+        ] {
+            let metrics = Arc::new(waxseal_publish::Metrics::new());
+            runtime.spawn(waxseal_publish::follow(
+                publisher,
+                Arc::clone(&always),
+                metrics,
+            ));
+        }
+    }
     let app = waxseal_server::app(waxseal_server::Services {
         rekor: Arc::new(rekor),
         tsa,
@@ -266,6 +292,17 @@ pub(crate) fn run(options: &Options<'_>) -> Result<()> {
             .await
             .context("server failed")
     })
+}
+
+/// The static-hosting target of `--publish-dir` or `--publish-url`, if either is given.
+fn publish_target(options: &Options<'_>) -> Result<Option<waxseal_publish::Target>> {
+    let target = match (options.publish_dir, options.publish_url) {
+        (Some(_), Some(_)) => bail!("give --publish-dir or --publish-url, not both"),
+        (Some(dir), None) => waxseal_publish::Target::directory(dir),
+        (None, Some(url)) => waxseal_publish::Target::parse(url, std::env::vars()),
+        (None, None) => return Ok(None),
+    };
+    target.map(Some).context("couldn't open the publish target")
 }
 
 fn random8() -> Result<[u8; 8]> {

@@ -17,6 +17,8 @@
 //!   oci-legacy vectors pushed into it, tampering, htpasswd auth, dangling referrers;
 //! - `enforce`: the admission webhook over HTTPS (every kind, mutate, warn, deadline,
 //!   malformed reviews), `enforce manifests`, and `enforce watch`'s drift events;
+//! - `publish`: `serve --publish-dir` writes exactly what the server answers for every log
+//!   (Rekor v1, v2, CT with issuers), resumes after a restart, and refuses bad targets;
 //! - `enforce_kube`: `enforce watch --inventory kubernetes` against a fake API server (list
 //!   pages, watch events, a token kubeconfig).
 
@@ -29,6 +31,7 @@ mod crash;
 mod enforce;
 mod enforce_kube;
 mod images;
+mod publish;
 mod serve;
 mod sign;
 mod support;

@@ -87,8 +87,10 @@ impl Rekor {
     }
 }
 
-/// The Rekor v1 and v2 routes, plus the v2 log's tlog-tiles read API under `/api/v2`.
+/// The Rekor v1 and v2 routes, plus each log's tlog-tiles read API: the v1 log's under
+/// `/api/v1` (`/api/v1/checkpoint`, `/api/v1/tile/...`), the v2 log's under `/api/v2`.
 pub fn router(rekor: Arc<Rekor>) -> Router {
+    let v1_tiles = crate::tlog::router(rekor.v1.log.clone());
     let v2_tiles = crate::tlog::router(rekor.v2.log.clone());
     Router::new()
         .route("/api/v1/log/entries", post(v1::create).get(v1::by_index))
@@ -101,6 +103,7 @@ pub fn router(rekor: Arc<Rekor>) -> Router {
         .route("/api/v2/log/entries", post(v2::create))
         .layer(DefaultBodyLimit::disable())
         .with_state(rekor)
+        .nest("/api/v1", v1_tiles)
         .nest("/api/v2", v2_tiles)
 }
 
