@@ -17,6 +17,11 @@
 //!   oci-legacy vectors pushed into it, tampering, htpasswd auth, dangling referrers;
 //! - `enforce`: the admission webhook over HTTPS (every kind, mutate, warn, deadline,
 //!   malformed reviews), `enforce manifests`, and `enforce watch`'s drift events;
+//! - `git`: the gitsign vectors through `waxseal git verify` and `git verify-commit`/`verify-tag`;
+//!   `git commit -S`/`git tag -s` against a real instance verified by git (`%G?`, `merge
+//!   --verify-signatures`) and by the gate (unsigned, foreign, rewritten commits, a policy
+//!   file), SHA-256 repositories, the credential cache (one certificate for five commits) and a
+//!   device-code login;
 //! - `enforce_kube`: `enforce watch --inventory kubernetes` against a fake API server (list
 //!   pages, watch events, a token kubeconfig).
 
@@ -28,6 +33,7 @@ mod ca_crash;
 mod crash;
 mod enforce;
 mod enforce_kube;
+mod git;
 mod images;
 mod serve;
 mod sign;
