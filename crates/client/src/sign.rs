@@ -59,6 +59,16 @@ impl Instance {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Credential {
+    /// Keyless with a key and the certificate the instance's CA issued for it earlier
+    /// ([`Client::certificate`]; a credential cache holds both): no CA request is made. The
+    /// certificate must be for `key` and valid now; the signed bundle is then checked against
+    /// the trusted root as any keyless one (chain, SCT).
+    Certified {
+        /// The key the certificate certifies.
+        key: SigningKey,
+        /// The leaf certificate, DER.
+        certificate_der: Vec<u8>,
+    },
     /// Keyless: an ephemeral P-256 key certified by the instance's CA for this identity.
     IdentityToken(IdentityToken),
     /// A managed key; the bundle carries a `publicKey` hint and no certificate.
@@ -229,6 +239,38 @@ impl Client {
         token::github_actions(&self.http, request_url, request_token, audience).await
     }
 
+    /// Asks the instance's CA for a certificate for `key` with `token`, checked as
+    /// [`Client::sign`] checks it (for `key`, issued by a CA of the trusted root, SCT from a
+    /// CT log of the root). Returns the DER leaf, for [`Credential::Certified`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidToken`] for an expired token, [`Error::NoService`] without a CA, and
+    /// the certificate stage's errors.
+    pub async fn certificate(
+        &self,
+        instance: &Instance,
+        token: &IdentityToken,
+        key: &SigningKey,
+    ) -> Result<Vec<u8>, Error> {
+        let now = SystemTime::now();
+        token.check_unexpired(now)?;
+        let ca = instance.services().ca.as_ref().ok_or(Error::NoService {
+            kind: "certificate authority",
+            supported: "Fulcio v1",
+        })?;
+        let issued = fulcio::signing_certificate(
+            &self.http,
+            &ca.url,
+            token,
+            key,
+            instance.trusted_root(),
+            now,
+        )
+        .await?;
+        Ok(issued.der)
+    }
+
     /// Signs `content` with `credential` on `instance`: certificate (keyless), signature,
     /// a timestamp from each selected TSA, one log entry; every reply is checked against the
     /// instance's trusted root. Returns a v0.3 bundle.
@@ -270,6 +312,20 @@ impl Client {
                     Some(certificate),
                     Some(token.identity().to_owned()),
                 )
+            }
+            Credential::Certified {
+                key,
+                certificate_der,
+            } => {
+                let identity = check_certified(key, certificate_der, now)?;
+                let certificate = fulcio::IssuedCertificate {
+                    der: certificate_der.clone(),
+                    pem: waxseal_crypto::pem::encode(
+                        waxseal_crypto::pem::CERTIFICATE,
+                        certificate_der,
+                    ),
+                };
+                (key, Some(certificate), Some(identity))
             }
             Credential::Key(key) => (key, None, None),
         };
@@ -361,6 +417,37 @@ impl Client {
     }
 }
 
+/// A cached certificate must be for `key` and valid at `now`; returns its first SAN.
+fn check_certified(
+    key: &SigningKey,
+    certificate_der: &[u8],
+    now: SystemTime,
+) -> Result<String, Error> {
+    let invalid = |reason: String| Error::InvalidInput {
+        what: "the cached signing certificate".to_owned(),
+        reason,
+    };
+    let leaf = waxseal_x509::parse_leaf(certificate_der).map_err(|e| invalid(e.to_string()))?;
+    if leaf.public_key != key.public_key() {
+        return Err(invalid(
+            "it certifies another key than the one given".to_owned(),
+        ));
+    }
+    if now < leaf.not_before || leaf.not_after < now {
+        let at = |t: SystemTime| waxseal_bundle::Timestamp::from_system_time(t).to_string();
+        return Err(invalid(format!(
+            "it is valid from {} to {}, not now ({}); get a new certificate",
+            at(leaf.not_before),
+            at(leaf.not_after),
+            at(now)
+        )));
+    }
+    leaf.san
+        .first()
+        .map(|san| san.value().to_owned())
+        .ok_or_else(|| invalid("it names no identity".to_owned()))
+}
+
 /// Runs the full offline verification of `bundle` against `root`: the signer is the
 /// certificate's own SAN and issuer (keyless; the certificate was checked to be for our key) or
 /// `public` (managed key).
@@ -403,6 +490,57 @@ fn self_check(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn certified_credentials_must_be_for_the_key_and_valid_now() {
+        use std::time::Duration;
+        use waxseal_x509::{CaNames, CertificateAuthority, LeafRequest, San};
+
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let ca = CertificateAuthority::generate(
+            Algorithm::EcdsaP256Sha256,
+            &CaNames::default(),
+            start,
+            Duration::from_secs(86_400),
+        )
+        .unwrap();
+        let key = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
+        let other = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
+        let request = LeafRequest::new(
+            key.public_key(),
+            San::Email("alice@example.com".to_owned()),
+            "https://issuer.example",
+            start,
+            start + Duration::from_secs(600),
+        )
+        .unwrap();
+        let der = ca.issue_precertificate(&request).unwrap().der().to_vec();
+        let at = |s| start + Duration::from_secs(s);
+        assert_eq!(
+            check_certified(&key, &der, at(300)).unwrap(),
+            "alice@example.com"
+        );
+        type Case<'a> = (&'a str, &'a SigningKey, &'a [u8], SystemTime, &'a str);
+        let cases: [Case; 4] = [
+            ("other key", &other, &der, at(300), "another key"),
+            ("expired", &key, &der, at(601), "get a new certificate"),
+            (
+                "not yet valid",
+                &key,
+                &der,
+                start - Duration::from_secs(1),
+                "not now",
+            ),
+            ("garbage", &key, b"\x30\x00", at(300), ""),
+        ];
+        for (name, key, der, now, needle) in cases {
+            let error = check_certified(key, der, now).unwrap_err();
+            assert!(
+                matches!(&error, Error::InvalidInput { .. }) && error.to_string().contains(needle),
+                "{name}: {error}"
+            );
+        }
+    }
 
     #[test]
     fn reads_digests() {

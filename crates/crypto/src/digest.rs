@@ -20,6 +20,16 @@ pub fn sha512(data: &[u8]) -> [u8; 64] {
     sha2::Sha512::digest(data).into()
 }
 
+/// SHA-1 of `data` (FIPS 180-4), for legacy fingerprints only: gpgsm, and so git's
+/// `gpg.x509.program` status lines, name certificates by it. Never use it for a signature or a
+/// content digest.
+pub fn sha1(data: &[u8]) -> [u8; 20] {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, data);
+    let mut out = [0u8; 20];
+    out.copy_from_slice(digest.as_ref());
+    out
+}
+
 /// An incremental SHA-256, for inputs that arrive in pieces.
 #[derive(Clone, Default)]
 pub struct Sha256(sha2::Sha256);
@@ -69,6 +79,15 @@ mod tests {
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
         ),
     ];
+
+    #[test]
+    fn sha1_known_answer() {
+        // FIPS 180-4 example ("abc"), NIST CSRC SHA1.pdf.
+        assert_eq!(
+            hex::encode(sha1(b"abc")),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+    }
 
     #[test]
     fn sha384_and_sha512_known_answers() {

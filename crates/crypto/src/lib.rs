@@ -62,7 +62,7 @@ mod random;
 mod signing_key;
 
 pub use algorithm::Algorithm;
-pub use digest::{Sha256, sha256, sha384, sha512};
+pub use digest::{Sha256, sha1, sha256, sha384, sha512};
 pub use encrypted::ENCRYPTED_PRIVATE_KEY;
 pub use error::Error;
 pub use public_key::PublicKey;

@@ -14,6 +14,9 @@ pub enum Error {
     /// The signing certificate does not chain to a trusted CA, or breaks the Fulcio profile.
     #[error("{0}")]
     Certificate(#[from] CertificateError),
+    /// A git signature failed a check of its CMS layout or its log evidence.
+    #[error("{0}")]
+    Git(#[from] crate::git::GitError),
     /// The signature verified, but it is not a signature of this image in cosign's formats
     /// (another digest, another predicate type, or a malformed layer or referrer).
     #[error("{0}")]
@@ -39,12 +42,13 @@ pub enum Error {
 }
 
 impl Error {
-    /// The stage that failed: `bundle`, `certificate`, `image`, `input`, `policy`,
+    /// The stage that failed: `bundle`, `certificate`, `git`, `image`, `input`, `policy`,
     /// `signature`, `timestamp`, `tlog` or `trusted root`.
     pub fn stage(&self) -> &'static str {
         match self {
             Self::Bundle(_) => "bundle",
             Self::Certificate(_) => "certificate",
+            Self::Git(_) => "git",
             Self::Image(_) => "image",
             Self::Input(_) => "input",
             Self::Policy(_) => "policy",

@@ -13,7 +13,8 @@
 //! [`Verifier::verify_with`] takes [`VerifyOptions`], such as cosign's weaker
 //! [`TlogRequirement`]s. [`Verifier::verify_image_signature`] verifies cosign's container-image
 //! signatures (v3 referrer bundles, legacy `.sig`/`.att` layers; FORMATS.md §1) and binds them
-//! to the image digest.
+//! to the image digest. [`verify_git_signature`] verifies gitsign-style git commit and tag
+//! signatures (CMS checks, then the embedded Rekor v1 or v2 entry, as a bundle).
 //!
 //! What it does **not** do: fetch anything (no network, no TUF: the caller supplies the trusted
 //! root, or uses the embedded production root via [`Verifier::production`]), read the clock
@@ -37,6 +38,7 @@
 
 mod cert;
 mod error;
+mod git;
 mod image;
 mod options;
 mod policy;
@@ -47,6 +49,10 @@ mod verifier;
 pub use error::{
     BundleError, CertificateError, Error, ImageError, InputError, PolicyError, SignatureError,
     Time, TimeError, TimeSource, TlogError, TrustedRootError,
+};
+pub use git::{
+    GitError, GitLogEvidence, VerifiedGitSignature, verify_git_signature,
+    verify_git_signature_with_entry,
 };
 pub use image::{ImageSignature, ImageSignatureFormat, VerifiedImageSignature};
 pub use options::{TlogRequirement, VerifyOptions};
