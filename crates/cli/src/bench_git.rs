@@ -238,7 +238,10 @@ pub(crate) fn run(args: &GitArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!("git commit, median of {} each:", report.commits_per_mode);
-        println!("  plain                      {:>8.1} ms", report.plain_commit_median_ms);
+        println!(
+            "  plain                      {:>8.1} ms",
+            report.plain_commit_median_ms
+        );
         println!(
             "  signed, cold               {:>8.1} ms (+{:.1} ms)",
             report.signed_cold_median_ms, report.added_cold_ms
@@ -295,8 +298,9 @@ fn bundle_rate(
         let credential = Credential::IdentityToken(IdentityToken::parse(token)?);
         let mut out = Vec::with_capacity(DISTINCT);
         for i in 0..DISTINCT.min(count) {
-            let payload = format!("tree {i:040}\nauthor Bench <{BENCH_IDENTITY}> 0 +0000\n\nbench {i}\n")
-                .into_bytes();
+            let payload =
+                format!("tree {i:040}\nauthor Bench <{BENCH_IDENTITY}> 0 +0000\n\nbench {i}\n")
+                    .into_bytes();
             let bundle = client
                 .sign(&instance, &credential, &Content::Artifact(payload.clone()))
                 .await?;

@@ -147,7 +147,8 @@ fn private_dir(dir: &Path) -> Result<u32> {
         .mode(0o700)
         .create(dir)
         .with_context(|| format!("couldn't create {}", dir.display()))?;
-    let meta = std::fs::metadata(dir).with_context(|| format!("couldn't stat {}", dir.display()))?;
+    let meta =
+        std::fs::metadata(dir).with_context(|| format!("couldn't stat {}", dir.display()))?;
     // Whoever we are, a file we just created (or already own) tells us our uid.
     let probe = tempfile::Builder::new()
         .prefix(".uid-probe")
@@ -200,7 +201,10 @@ pub(crate) fn serve(args: &CacheArgs) -> Result<ExitCode> {
             .with_context(|| format!("couldn't listen on {}", socket.display()))?;
         std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))
             .with_context(|| format!("couldn't make {} owner-only", socket.display()))?;
-        println!("waxseal: credential cache listening on {}", socket.display());
+        println!(
+            "waxseal: credential cache listening on {}",
+            socket.display()
+        );
         let _ = std::io::stdout().flush();
         let state: Arc<Mutex<Option<Cached>>> = Arc::new(Mutex::new(None));
         let expiry = tokio::spawn(expire(Arc::clone(&state)));
@@ -245,7 +249,9 @@ async fn handle(
     uid: u32,
     state: &Mutex<Option<Cached>>,
 ) -> Result<()> {
-    let peer = stream.peer_cred().context("couldn't read the peer's credentials")?;
+    let peer = stream
+        .peer_cred()
+        .context("couldn't read the peer's credentials")?;
     let (read, mut write) = stream.into_split();
     if peer.uid() != uid {
         let reply = error_reply(&format!(
@@ -257,13 +263,21 @@ async fn handle(
     }
     let mut line = String::new();
     let mut reader = tokio::io::BufReader::new(read).take(MAX_LINE as u64);
-    reader.read_line(&mut line).await.context("couldn't read the request")?;
+    reader
+        .read_line(&mut line)
+        .await
+        .context("couldn't read the request")?;
     let reply = match serde_json::from_str::<Request>(&line) {
         Err(e) => error_reply(&format!("bad request: {e}")),
         Ok(Request::Get) => {
             let now = unix_now();
-            let held = state.lock().map_err(|_| anyhow::anyhow!("state lock poisoned"))?;
-            let credential = held.as_ref().filter(|c| c.usable_at(now)).map(Cached::to_wire);
+            let held = state
+                .lock()
+                .map_err(|_| anyhow::anyhow!("state lock poisoned"))?;
+            let credential = held
+                .as_ref()
+                .filter(|c| c.usable_at(now))
+                .map(Cached::to_wire);
             serde_json::to_string(&Reply {
                 credential,
                 ok: None,
@@ -276,7 +290,9 @@ async fn handle(
                 error_reply("the credential has expired or is about to")
             }
             Ok(cached) => {
-                let mut held = state.lock().map_err(|_| anyhow::anyhow!("state lock poisoned"))?;
+                let mut held = state
+                    .lock()
+                    .map_err(|_| anyhow::anyhow!("state lock poisoned"))?;
                 *held = Some(cached);
                 "{\"ok\":true}\n".to_owned()
             }

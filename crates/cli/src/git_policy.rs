@@ -76,8 +76,8 @@ pub(crate) struct Signer<'a> {
 impl GitPolicy {
     /// Parses a policy file's text; `origin` names it in errors.
     pub(crate) fn parse(text: &str, origin: &str) -> Result<Self> {
-        let file: PolicyFile =
-            serde_saphyr::from_str(text).with_context(|| format!("{origin} is not a valid policy"))?;
+        let file: PolicyFile = serde_saphyr::from_str(text)
+            .with_context(|| format!("{origin} is not a valid policy"))?;
         if file.authorities.is_empty() {
             bail!("{origin}: `authorities` is empty: list at least one allowed signer");
         }

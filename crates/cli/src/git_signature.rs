@@ -21,7 +21,7 @@ use waxseal_client::{Client, Content, Credential, Instance};
 use waxseal_crypto::{Algorithm, SigningKey};
 use waxseal_git::status::{self, ErrorCode};
 use waxseal_git::{Ident, ObjectKind, SignedObject};
-use waxseal_verify::{Error, GitError, Matcher, Policy, Verifier, VerifiedGitSignature};
+use waxseal_verify::{Error, GitError, Matcher, Policy, VerifiedGitSignature, Verifier};
 
 use crate::git::GitConfig;
 use crate::git_policy::{GitPolicy, Signer};
@@ -91,9 +91,7 @@ impl Checked {
                                      waxseal.issuer or waxseal.policy)"
                         .to_owned(),
                 };
-                format!(
-                    "waxseal: Good signature from {identity} ({issuer})\nwaxseal: {verdict}\n"
-                )
+                format!("waxseal: Good signature from {identity} ({issuer})\nwaxseal: {verdict}\n")
             }
             _ => format!(
                 "waxseal: BAD or unverifiable signature: {}\n",
@@ -122,8 +120,8 @@ fn unix_now() -> Result<i64> {
 pub(crate) fn sign(config: &GitConfig, payload: &[u8]) -> Result<Signed> {
     let instance = crate::git_program::instance(config)?;
     let now = unix_now()?;
-    let attributes =
-        waxseal_git::signed_attributes(payload, now).context("couldn't make the signed attributes")?;
+    let attributes = waxseal_git::signed_attributes(payload, now)
+        .context("couldn't make the signed attributes")?;
     let socket = crate::git_program::cache_socket(config);
     let signed = runtime()?.block_on(async {
         let client = Client::new()?;
@@ -134,7 +132,11 @@ pub(crate) fn sign(config: &GitConfig, payload: &[u8]) -> Result<Signed> {
             ),
         };
         client
-            .sign(&instance, &credential, &Content::Artifact(attributes.clone()))
+            .sign(
+                &instance,
+                &credential,
+                &Content::Artifact(attributes.clone()),
+            )
             .await
             .context("couldn't sign on the instance")
     })?;
@@ -309,7 +311,14 @@ pub(crate) fn check_payload(
         ObjectKind::Commit
     };
     let author = author_email(kind, payload);
-    check_signed(verifier, payload, signature, policy, author.as_deref(), None)
+    check_signed(
+        verifier,
+        payload,
+        signature,
+        policy,
+        author.as_deref(),
+        None,
+    )
 }
 
 fn check_signed(
@@ -361,7 +370,11 @@ fn check_signed(
 }
 
 /// Applies the policy to a verified signature.
-fn allowed(verified: &VerifiedGitSignature, policy: Option<&GitPolicy>, author: Option<&str>) -> Checked {
+fn allowed(
+    verified: &VerifiedGitSignature,
+    policy: Option<&GitPolicy>,
+    author: Option<&str>,
+) -> Checked {
     let sans = verified.bundle().sans().to_vec();
     let signer = Signer {
         identity: verified.identity(),
@@ -374,7 +387,10 @@ fn allowed(verified: &VerifiedGitSignature, policy: Option<&GitPolicy>, author: 
         Some(Err(reason)) => (None, Some(reason)),
         None => (
             None,
-            Some("no identity policy is configured (waxseal.identity/issuer or waxseal.policy)".to_owned()),
+            Some(
+                "no identity policy is configured (waxseal.identity/issuer or waxseal.policy)"
+                    .to_owned(),
+            ),
         ),
     };
     let trust = if allowed_by.is_some() {
@@ -434,11 +450,12 @@ fn online_entry(rekor: &str, id: &str) -> Result<TransparencyLogEntry> {
                 .bytes()
                 .await
                 .with_context(|| format!("couldn't read {url}"))?;
-            let content =
-                BundleContent::MessageSignature(MessageSignature::new(None, Vec::new()));
+            let content = BundleContent::MessageSignature(MessageSignature::new(None, Vec::new()));
             match waxseal_bundle::Bundle::from_rekor_entry(content, Vec::new(), &body) {
                 Ok(bundle) => {
-                    if let Some(entry) = bundle.verification_material.tlog_entries.into_iter().next() {
+                    if let Some(entry) =
+                        bundle.verification_material.tlog_entries.into_iter().next()
+                    {
                         return Ok(entry);
                     }
                 }

@@ -116,7 +116,11 @@ fn form_encode(value: &str) -> String {
     out
 }
 
-async fn post_form(http: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> Result<(u16, Vec<u8>)> {
+async fn post_form(
+    http: &reqwest::Client,
+    url: &str,
+    form: &[(&str, &str)],
+) -> Result<(u16, Vec<u8>)> {
     let body: Vec<String> = form
         .iter()
         .map(|(k, v)| format!("{k}={}", form_encode(v)))

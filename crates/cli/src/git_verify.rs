@@ -129,8 +129,8 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
                 list.push("--no-walk");
             }
             list.extend([range.as_str(), "--"]);
-            let out = git_ok(&list)
-                .with_context(|| format!("couldn't list the commits of {range}"))?;
+            let out =
+                git_ok(&list).with_context(|| format!("couldn't list the commits of {range}"))?;
             let ids: Vec<String> = String::from_utf8_lossy(&out)
                 .lines()
                 .map(str::to_owned)
@@ -304,7 +304,10 @@ pub(crate) fn cat_file_batch(ids: &[String]) -> Result<Vec<(String, String, Vec<
         .spawn()
         .context("couldn't run git cat-file --batch")?;
     let mut stdin = child.stdin.take().context("git cat-file has no stdin")?;
-    let input: Vec<u8> = ids.iter().flat_map(|id| format!("{id}\n").into_bytes()).collect();
+    let input: Vec<u8> = ids
+        .iter()
+        .flat_map(|id| format!("{id}\n").into_bytes())
+        .collect();
     let writer = std::thread::spawn(move || stdin.write_all(&input));
     let stdout = child.stdout.take().context("git cat-file has no stdout")?;
     let mut reader = BufReader::new(stdout);
