@@ -337,10 +337,17 @@ fn check_signed(
     if let (Err(Error::Git(GitError::OnlineLookupRequired)), Some((id, Some(rekor)))) =
         (&result, lookup)
     {
-        result = match online_entry(rekor, id) {
-            Ok(entry) => waxseal_verify::verify_git_signature_with_entry(
-                verifier, payload, signature, id, &entry, &any,
-            ),
+        result = match online_entries(rekor, id) {
+            // The first entry that verifies; else the last entry's failure.
+            Ok(entries) => entries
+                .iter()
+                .map(|entry| {
+                    waxseal_verify::verify_git_signature_with_entry(
+                        verifier, payload, signature, id, entry, &any,
+                    )
+                })
+                .reduce(|found, next| found.or(next))
+                .unwrap_or(result),
             Err(e) => {
                 return Checked::failed(
                     true,
@@ -417,9 +424,9 @@ fn allowed(
     }
 }
 
-/// gitsign's online mode: the Rekor v1 entry over SHA-256 of the object id's hex text
-/// (`POST /api/v1/index/retrieve`, then `GET /api/v1/log/entries/{uuid}`).
-fn online_entry(rekor: &str, id: &str) -> Result<TransparencyLogEntry> {
+/// gitsign's online mode: the Rekor v1 entries over SHA-256 of the object id's hex text
+/// (`POST /api/v1/index/retrieve`, then `GET /api/v1/log/entries/{uuid}` for each).
+fn online_entries(rekor: &str, id: &str) -> Result<Vec<TransparencyLogEntry>> {
     let base = rekor.trim_end_matches('/');
     let hash = hex::encode(waxseal_crypto::sha256(id.as_bytes()));
     runtime()?.block_on(async {
@@ -438,6 +445,7 @@ fn online_entry(rekor: &str, id: &str) -> Result<TransparencyLogEntry> {
             .json()
             .await
             .with_context(|| format!("{url} answered no list of entry UUIDs"))?;
+        let mut entries = Vec::new();
         let mut last = None;
         for uuid in uuids {
             let url = format!("{base}/api/v1/log/entries/{uuid}");
@@ -452,15 +460,12 @@ fn online_entry(rekor: &str, id: &str) -> Result<TransparencyLogEntry> {
                 .with_context(|| format!("couldn't read {url}"))?;
             let content = BundleContent::MessageSignature(MessageSignature::new(None, Vec::new()));
             match waxseal_bundle::Bundle::from_rekor_entry(content, Vec::new(), &body) {
-                Ok(bundle) => {
-                    if let Some(entry) =
-                        bundle.verification_material.tlog_entries.into_iter().next()
-                    {
-                        return Ok(entry);
-                    }
-                }
+                Ok(bundle) => entries.extend(bundle.verification_material.tlog_entries),
                 Err(e) => last = Some(format!("{url}: {e}")),
             }
+        }
+        if !entries.is_empty() {
+            return Ok(entries);
         }
         bail!(
             "no usable entry for sha256 {hash} of the object id{}",

@@ -922,3 +922,107 @@ fn post_json_created(url: &str, body: &str) -> String {
     assert!(head.starts_with("HTTP/1.1 201"), "{response}");
     body.to_owned()
 }
+
+/// gitsign's online mode: a CMS without an embedded entry, and a Rekor v1 `hashedrekord` over
+/// SHA-256 of the commit id's hex text signed by the same key. Offline it fails as needing a
+/// lookup; with `--rekor-url` the entry is found by hash and the commit passes.
+#[test]
+fn online_mode_commits_are_looked_up_with_rekor_url() {
+    use base64::engine::general_purpose::STANDARD;
+    let instance = instance();
+    let mut repo = configured(&instance, "sha1");
+    let socket = repo._dir.path().join("run").join("cache.sock");
+    let cache = start_cache(&repo, &socket);
+    repo.git_ok(&[
+        "config",
+        "waxseal.credentialCache",
+        socket.to_str().unwrap(),
+    ]);
+    repo.env = vec![("SIGSTORE_ID_TOKEN".into(), instance.alice.clone())];
+    let base = repo.commit("base", &["-S"]);
+    repo.env.clear();
+    let credential = cache_request(&socket, r#"{"op":"get"}"#)["credential"].clone();
+    drop(cache);
+    let key = waxseal_crypto::SigningKey::from_pkcs8_der(
+        &STANDARD
+            .decode(credential["key"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let leaf = STANDARD
+        .decode(credential["chain"][0].as_str().unwrap())
+        .unwrap();
+    let tree = repo.git_ok(&["rev-parse", "HEAD^{tree}"]);
+    let payload = format!(
+        "tree {}\nparent {base}\nauthor Alice <alice@example.com> 1700000000 +0000\n\
+         committer Alice <alice@example.com> 1700000000 +0000\n\nonline mode\n",
+        tree.trim()
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let attributes = waxseal_git::signed_attributes(payload.as_bytes(), now).unwrap();
+    let signature = key.sign(&attributes).unwrap();
+    let der = waxseal_git::build(&leaf, &attributes, &signature, None, None).unwrap();
+    let armor = waxseal_git::armor::armor(&der);
+    let (headers, message) = payload.split_once("\n\n").unwrap();
+    let raw = format!(
+        "{headers}\ngpgsig {}\n\n{message}",
+        armor.trim_end().replace('\n', "\n ")
+    );
+    let file = repo.path.join("online.commit");
+    std::fs::write(&file, raw).unwrap();
+    let id = repo.import("commit", &file, None);
+    let gate = |repo: &Repo, extra: &[&str]| {
+        let mut args = vec![
+            "git",
+            "verify",
+            "--no-walk",
+            &id,
+            "--instance",
+            &instance.server.url,
+            "--certificate-identity",
+            "alice@example.com",
+            "--certificate-oidc-issuer",
+            &instance.issuer,
+            "--output",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        repo.waxseal(&args)
+    };
+    let out = gate(&repo, &[]);
+    assert_exit(&out, 1, "online mode offline");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        report["results"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("online transparency-log lookup"),
+        "{report}"
+    );
+    // What gitsign's online mode logs: the commit id's hex text, signed by the same key.
+    let body = serde_json::json!({
+        "apiVersion": "0.0.1",
+        "kind": "hashedrekord",
+        "spec": {
+            "data": {"hash": {"algorithm": "sha256", "value": hex::encode(waxseal_crypto::sha256(id.as_bytes()))}},
+            "signature": {
+                "content": STANDARD.encode(key.sign(id.as_bytes()).unwrap()),
+                "publicKey": {"content": STANDARD.encode(waxseal_crypto::pem::encode("CERTIFICATE", &leaf))},
+            },
+        },
+    });
+    post_json_created(
+        &format!("{}/api/v1/log/entries", instance.server.url),
+        &body.to_string(),
+    );
+    let out = gate(&repo, &["--rekor-url", &instance.server.url]);
+    assert_exit(&out, 0, "online mode looked up");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["results"][0]["identity"], "alice@example.com",
+        "{report}"
+    );
+}
