@@ -366,3 +366,51 @@ pub(crate) fn store(socket: &Path, cached: &Cached) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cached(not_after: i64) -> Cached {
+        Cached {
+            key_pkcs8: Zeroizing::new(vec![1, 2, 3]),
+            chain: vec![vec![4, 5], vec![6]],
+            not_after,
+        }
+    }
+
+    #[test]
+    fn credentials_round_trip_the_wire_format() {
+        let wire = cached(1_000).to_wire();
+        let back = Cached::from_wire(&wire).unwrap();
+        assert_eq!(*back.key_pkcs8, vec![1, 2, 3]);
+        assert_eq!(back.chain, vec![vec![4, 5], vec![6]]);
+        assert_eq!(back.not_after, 1_000);
+        let mut empty = cached(1_000).to_wire();
+        empty.chain.clear();
+        assert!(Cached::from_wire(&empty).is_err());
+        let mut bad = cached(1_000).to_wire();
+        bad.key = "not base64!".to_owned();
+        assert!(Cached::from_wire(&bad).is_err());
+    }
+
+    #[test]
+    fn credentials_expire_with_a_margin() {
+        let c = cached(1_000);
+        assert!(c.usable_at(900));
+        assert!(!c.usable_at(970), "less than 30 s left");
+        assert!(!c.usable_at(1_000));
+        assert!(!c.usable_at(2_000));
+    }
+
+    #[test]
+    fn requests_are_strict_json() {
+        assert!(matches!(
+            serde_json::from_str::<Request>(r#"{"op":"get"}"#),
+            Ok(Request::Get)
+        ));
+        for bad in [r#"{"op":"dump"}"#, r#"{"op":"put"}"#, "get"] {
+            assert!(serde_json::from_str::<Request>(bad).is_err(), "{bad}");
+        }
+    }
+}
