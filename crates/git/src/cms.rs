@@ -220,8 +220,10 @@ impl GitSignature {
 
     /// The signer's certificate (matched by issuer and serial number), DER.
     pub fn signer_certificate(&self) -> &[u8] {
-        // `signer` is the index of a matching certificate, found when parsing.
-        &self.certificates[self.signer]
+        // `signer` is the index of the matching certificate, found when parsing.
+        self.certificates
+            .get(self.signer)
+            .map_or(&[][..], Vec::as_slice)
     }
 
     /// The signed attributes as a DER `SET OF Attribute` (tag 0x31): the bytes the signature

@@ -51,8 +51,13 @@ pub fn signed_attributes(payload: &[u8], signing_time_unix: i64) -> Result<Vec<u
 /// as `[0] IMPLICIT`, ecdsa-with-SHA256, `signature`), and unsigned attributes: the
 /// 1.3.6.1.4.1.57264.3.1 OCTET STRING with `log_entry` as protobuf with its canonicalized
 /// body left out (as gitsign does; verifiers rebuild it), and the RFC 3161 token
-/// (1.2.840.113549.1.9.16.2.14) when given. Without `log_entry` and token there are no
-/// unsigned attributes (gitsign's online layout).
+/// (1.2.840.113549.1.9.16.2.14) when given, in DER `SET OF` order. Without `log_entry` and
+/// token there are no unsigned attributes (gitsign's online layout). Algorithm identifiers
+/// carry no parameters, as Go's `ietf-cms` writes them.
+///
+/// Rekor v2 entries (`hashedrekord` 0.0.2, no integrated time or SET) go in the same attribute
+/// with their own kind and version; gitsign itself only writes 0.0.1, and a v2 signature needs
+/// `timestamp_token` for a verified time.
 ///
 /// `signed_attributes` is the `SET` from [`signed_attributes`], `signature` the DER ECDSA
 /// signature over it, `timestamp_token` a DER `ContentInfo` (a timestamp over `signature`).

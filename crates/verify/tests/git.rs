@@ -210,6 +210,24 @@ fn tampered_offline_signatures_fail_with_typed_errors() {
         "{error}"
     );
 
+    // A signed attribute: another signingTime, same messageDigest.
+    let attributes =
+        waxseal_git::signed_attributes(object.payload(), parsed.signing_time().unwrap() + 1)
+            .unwrap();
+    let der = build(
+        parsed.signer_certificate(),
+        &attributes,
+        parsed.signature(),
+        parsed.log_entry(),
+        None,
+    )
+    .unwrap();
+    let error = run(&armor::armor(&der)).unwrap_err();
+    assert!(
+        matches!(error, Error::Git(GitError::SignatureInvalid { .. })),
+        "{error}"
+    );
+
     // The unsigned entry: another log index breaks the SET.
     let mut entry = parsed.log_entry().unwrap().clone();
     entry.log_index += 1;
