@@ -7,6 +7,7 @@
 mod attest;
 mod bench;
 mod bench_enforce;
+mod bench_git;
 mod bench_image;
 mod bench_issue;
 mod bench_policy;
@@ -17,6 +18,13 @@ mod enforce_kube;
 mod enforce_manifests;
 mod enforce_tls;
 mod evidence;
+mod git;
+mod git_agent;
+mod git_policy;
+mod git_program;
+mod git_signature;
+mod git_token;
+mod git_verify;
 mod image;
 mod image_sign;
 mod image_verify;
@@ -82,6 +90,10 @@ enum Command {
     /// runs, the install manifests and the report.
     #[command(subcommand)]
     Enforce(enforce::EnforceCommand),
+    /// Keyless git commit and tag signing (`gpg.x509.program`), the credential cache and the
+    /// pull-request gate.
+    #[command(subcommand)]
+    Git(git::GitCommand),
     /// Entry points for the sigstore-conformance test suite (`docs/cli_protocol.md`).
     #[command(subcommand)]
     Conformance(ConformanceCommand),
@@ -214,6 +226,9 @@ enum BenchCommand {
     /// The admission webhook's latency and throughput over HTTPS (cold and warm) and one
     /// continuous-verification pass over a large inventory, through a registry.
     Enforce(Box<bench_enforce::EnforceArgs>),
+    /// Time added to `git commit` by signing (cold and with the credential cache) against a
+    /// running instance, and `waxseal git verify` over a range, next to bundle verification.
+    Git(bench_git::GitArgs),
 }
 
 fn token(args: &TokenArgs) -> anyhow::Result<()> {
@@ -262,6 +277,11 @@ fn trust_export(args: &TrustExportArgs) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
+    // git runs `gpg.x509.program` with gpg's arguments: handle those before clap.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    if let Some(code) = git_program::dispatch(&args) {
+        return code;
+    }
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -299,6 +319,7 @@ fn main() -> ExitCode {
         Command::VerifyAttestation(args) => verify_attestation::run(&args),
         Command::Tree(args) => image_verify::tree(&args),
         Command::Enforce(command) => enforce::run(&command),
+        Command::Git(command) => git::run(&command),
         Command::Download(args) => image_verify::download(&args),
         Command::Policy(PolicyCommand::Validate(args)) => policy::validate(&args),
         Command::Policy(PolicyCommand::Check(args)) => policy::check(&args),
@@ -328,6 +349,9 @@ fn main() -> ExitCode {
         }
         Command::Bench(BenchCommand::Image(args)) => {
             bench_image::run(&args).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Git(args)) => {
+            bench_git::run(&args).map(|()| ExitCode::SUCCESS)
         }
         Command::Bench(BenchCommand::Policy(args)) => {
             bench_policy::run(&args).map(|()| ExitCode::SUCCESS)

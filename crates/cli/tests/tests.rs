@@ -19,6 +19,11 @@
 //!   malformed reviews), `enforce manifests`, and `enforce watch`'s drift events;
 //! - `publish`: `serve --publish-dir` writes exactly what the server answers for every log
 //!   (Rekor v1, v2, CT with issuers), resumes after a restart, and refuses bad targets;
+//! - `git`: the gitsign vectors through `waxseal git verify` and `git verify-commit`/`verify-tag`;
+//!   `git commit -S`/`git tag -s` against a real instance verified by git (`%G?`, `merge
+//!   --verify-signatures`) and by the gate (unsigned, foreign, rewritten commits, a policy
+//!   file), SHA-256 repositories, the credential cache (one certificate for five commits) and a
+//!   device-code login;
 //! - `enforce_kube`: `enforce watch --inventory kubernetes` against a fake API server (list
 //!   pages, watch events, a token kubeconfig).
 
@@ -30,6 +35,7 @@ mod ca_crash;
 mod crash;
 mod enforce;
 mod enforce_kube;
+mod git;
 mod images;
 mod publish;
 mod serve;
