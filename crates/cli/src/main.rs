@@ -4,8 +4,10 @@
 //! Exit codes: 0 success, 1 a verification failed (verify commands), 2 usage or operational
 //! error.
 
+mod admin;
 mod attest;
 mod bench;
+mod bench_cluster;
 mod bench_enforce;
 mod bench_image;
 mod bench_issue;
@@ -88,6 +90,9 @@ enum Command {
     /// Measure performance on this machine.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Operate a running instance.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -138,6 +143,15 @@ struct ServeArgs {
     /// `*.rekor-v1.json` and `*.rekor-v2.json`.
     #[arg(long, value_enum, default_value = "rekor-v1")]
     signing_log: trust::SigningLog,
+    /// Keep the logs in this PostgreSQL database (`postgres://user:password@host/db`) instead
+    /// of SQLite in the data directory. Several front ends may then serve one instance: each
+    /// runs `waxseal serve --database` on the same data directory (shared keys) and database.
+    #[arg(long, env = "WAXSEAL_DATABASE_URL")]
+    database: Option<String>,
+    /// A file whose first line is a bearer token letting non-loopback clients read
+    /// `/admin/status` (by default it answers loopback clients only).
+    #[arg(long, env = "WAXSEAL_ADMIN_TOKEN_FILE")]
+    admin_token_file: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -206,6 +220,9 @@ enum BenchCommand {
     /// The admission webhook's latency and throughput over HTTPS (cold and warm) and one
     /// continuous-verification pass over a large inventory, through a registry.
     Enforce(Box<bench_enforce::EnforceArgs>),
+    /// The PostgreSQL backend: durable appends against SQLite, Rekor v1 writes through 1-3
+    /// front ends, failover time after SIGKILL of the sequencer, database size per entry.
+    Cluster(bench_cluster::ClusterArgs),
 }
 
 fn token(args: &TokenArgs) -> anyhow::Result<()> {
@@ -271,6 +288,11 @@ fn main() -> ExitCode {
             oidc_config: args.oidc_config.as_deref(),
             ca_key_type: args.ca_key_type,
             signing_log: args.signing_log,
+            backend: match args.database.as_deref() {
+                Some(url) => serve::Backend::Postgres { url },
+                None => serve::Backend::Sqlite,
+            },
+            admin_token_file: args.admin_token_file.as_deref(),
         })
         .map(|()| ExitCode::SUCCESS),
         Command::Token(args) => token(&args).map(|()| ExitCode::SUCCESS),
@@ -322,6 +344,10 @@ fn main() -> ExitCode {
         Command::Bench(BenchCommand::Policy(args)) => {
             bench_policy::run(&args).map(|()| ExitCode::SUCCESS)
         }
+        Command::Bench(BenchCommand::Cluster(args)) => {
+            bench_cluster::run(&args).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Admin(command) => admin::run(&command),
     };
     match result {
         Ok(code) => code,
