@@ -43,11 +43,23 @@ fn corrupt(what: String) -> StoreError {
 }
 
 impl Edge {
-    /// Reads the edge of the stored tree of `size` leaves, whose bundles `format` splits.
+    /// Reads the edge of the stored tree of `size` leaves, whose bundles `format` splits. The
+    /// stored tree must have exactly `size` leaves.
     pub(crate) fn load(
         store: &dyn Store,
         format: &dyn EntryFormat,
         size: u64,
+    ) -> Result<Self, StoreError> {
+        Self::load_at(store, format, size, true)
+    }
+
+    /// Like [`Edge::load`]; unless `exact`, the stored tree may be larger (integrated beyond a
+    /// published checkpoint of `size`) and its wider tiles and bundles are cut to `size`.
+    pub(crate) fn load_at(
+        store: &dyn Store,
+        format: &dyn EntryFormat,
+        size: u64,
+        exact: bool,
     ) -> Result<Self, StoreError> {
         let mut edge = Self {
             size,
@@ -68,6 +80,12 @@ impl Edge {
             })?;
             let tile = HashTile::parse(&bytes)
                 .map_err(|e| corrupt(format!("tile {level}/{index}: {e}")))?;
+            let tile = if !exact && tile.hashes().len() > width {
+                tile.truncated(width as u16)
+                    .map_err(|e| corrupt(format!("tile {level}/{index}: {e}")))?
+            } else {
+                tile
+            };
             if tile.hashes().len() != width {
                 return Err(corrupt(format!(
                     "tile {level}/{index} has {} hashes, a tree of {size} needs {width}",
@@ -89,10 +107,17 @@ impl Edge {
                     "entry bundle {index} of a tree of {size} is missing"
                 ))
             })?;
-            let entries = format
+            let ranges = format
                 .split(&bytes)
-                .map_err(|e| corrupt(format!("entry bundle {index}: {e}")))?
-                .len();
+                .map_err(|e| corrupt(format!("entry bundle {index}: {e}")))?;
+            let mut bytes = bytes;
+            let mut entries = ranges.len();
+            if !exact && entries > width {
+                // As `SplitBundle::truncated`: a bundle of `width` entries ends where entry
+                // `width - 1` does.
+                bytes.truncate(ranges[width - 1].end);
+                entries = width;
+            }
             if entries != width {
                 return Err(corrupt(format!(
                     "entry bundle {index} has {entries} entries, a tree of {size} needs {width}"

@@ -1,7 +1,7 @@
 //! The engine: a bounded pool, a sequencer thread, and read paths over the store.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
@@ -94,22 +94,92 @@ pub struct Appended {
     pub checkpoint: Arc<PublishedCheckpoint>,
 }
 
-struct Pending {
-    entry: Vec<u8>,
+pub(crate) struct Pending {
+    pub(crate) entry: Vec<u8>,
     /// The entry's deduplication key, computed (and the entry validated) on submission.
-    key: Hash,
-    terms: Vec<Vec<u8>>,
-    reply: Reply,
+    pub(crate) key: Hash,
+    pub(crate) terms: Vec<Vec<u8>>,
+    pub(crate) reply: Reply,
+}
+
+/// Which part a process plays in a log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Role {
+    /// A cluster member that holds the sequencer lock: it sequences for every member.
+    Sequencer,
+    /// A cluster member that queues entries for another member's sequencer.
+    Follower,
+    /// A single-process log ([`Log::open`]): it sequences its own pool.
+    Single,
+}
+
+impl Role {
+    pub(crate) fn to_u8(self) -> u8 {
+        match self {
+            Self::Single => 0,
+            Self::Sequencer => 1,
+            Self::Follower => 2,
+        }
+    }
+
+    fn from_u8(value: u8) -> Self {
+        match value {
+            1 => Self::Sequencer,
+            2 => Self::Follower,
+            _ => Self::Single,
+        }
+    }
+}
+
+/// A snapshot of a log's state for status pages and metrics ([`Log::status`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LogStatus {
+    /// The store's backend: `"sqlite"`, `"postgres"` or `"memory"`.
+    pub backend: &'static str,
+    /// The part this process plays.
+    pub role: Role,
+    /// Cluster mode: who holds the sequencer lock (`application_name` and backend pid from
+    /// `pg_stat_activity`, by default `waxseal-log <pid>@<host>`), as of the last poll.
+    pub sequencer: Option<String>,
+    /// Entries waiting: this process's pool, plus the shared queue in cluster mode (as of the
+    /// last poll).
+    pub queued: u64,
+    /// The published checkpoint's tree size, as this process serves it.
+    pub checkpoint_size: u64,
+    /// Milliseconds since this process last saw a new checkpoint published.
+    pub checkpoint_age_ms: u64,
+    /// Times this process took or lost the sequencer lock.
+    pub lock_changes: u64,
+    /// New entries in the last batch this process sequenced.
+    pub last_batch_entries: u64,
+    /// New entries this process has sequenced since it opened the log.
+    pub integrated_entries: u64,
+    /// Cluster mode: the connection pool.
+    pub pool: Option<crate::postgres::PoolStatus>,
+}
+
+/// Counters behind [`LogStatus`]; written by the sequencer and cluster threads.
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    pub(crate) role: AtomicU8,
+    pub(crate) lock_changes: AtomicU64,
+    pub(crate) last_batch: AtomicU64,
+    pub(crate) integrated: AtomicU64,
 }
 
 #[derive(Debug)]
-struct Shared {
-    store: Arc<dyn Store>,
+pub(crate) struct Shared {
+    pub(crate) store: Arc<dyn Store>,
     signer: Arc<dyn NoteSigner>,
-    config: Config,
+    pub(crate) config: Config,
     published: RwLock<Published>,
     pending_entries: AtomicUsize,
     pending_bytes: AtomicUsize,
+    pub(crate) stats: Stats,
+    /// Cluster mode's shared state; `None` for a single-process log.
+    pub(crate) cluster: Option<Arc<crate::cluster::ClusterState>>,
 }
 
 /// The latest published checkpoint with the right-edge tiles of its tree: the tiles most
@@ -119,11 +189,14 @@ struct Shared {
 struct Published {
     checkpoint: Arc<PublishedCheckpoint>,
     edge_tiles: Arc<Vec<EdgeTile>>,
+    /// When this process first served it.
+    at: Instant,
 }
 
 impl Published {
     fn new(checkpoint: PublishedCheckpoint, edge: &Edge) -> Self {
         Self {
+            at: Instant::now(),
             checkpoint: Arc::new(checkpoint),
             edge_tiles: Arc::new(
                 edge.tiles()
@@ -172,27 +245,37 @@ impl Shared {
             .clone()
     }
 
-    fn published(&self) -> Arc<PublishedCheckpoint> {
+    pub(crate) fn published(&self) -> Arc<PublishedCheckpoint> {
         self.published_state().checkpoint
     }
 
-    /// Makes `checkpoint` (of the tree `edge` describes) the one readers see.
-    fn set_published(
+    /// Makes `checkpoint` (of the tree `edge` describes) the one readers see, unless readers
+    /// already see a larger tree (a cluster member may learn of checkpoints out of order):
+    /// the served checkpoint never goes back.
+    pub(crate) fn set_published(
         &self,
         checkpoint: PublishedCheckpoint,
         edge: &Edge,
     ) -> Arc<PublishedCheckpoint> {
-        let state = Published::new(checkpoint, edge);
-        let checkpoint = Arc::clone(&state.checkpoint);
-        *self
+        let mut published = self
             .published
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = state;
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if published.checkpoint.size > checkpoint.size
+            || (published.checkpoint.size == checkpoint.size
+                && published.checkpoint.root == checkpoint.root
+                && published.checkpoint.note == checkpoint.note)
+        {
+            return Arc::clone(&published.checkpoint);
+        }
+        let state = Published::new(checkpoint, edge);
+        let checkpoint = Arc::clone(&state.checkpoint);
+        *published = state;
         checkpoint
     }
 
     /// Signs and durably publishes a checkpoint for the edge's (durable) tree.
-    fn publish(&self, edge: &Edge) -> Result<Arc<PublishedCheckpoint>, Error> {
+    pub(crate) fn publish(&self, edge: &Edge) -> Result<Arc<PublishedCheckpoint>, Error> {
         let checkpoint = sign_and_store(
             self.store.as_ref(),
             self.signer.as_ref(),
@@ -269,8 +352,86 @@ impl Log {
         signer: Arc<dyn NoteSigner>,
         config: Config,
     ) -> Result<Self, Error> {
+        let (shared, edge) = Shared::open(store, signer, config, None)?;
+        let shared = Arc::new(shared);
+        let (sender, receiver) = sync_channel(shared.config.pool_entries);
+        let thread_shared = Arc::clone(&shared);
+        let handle = std::thread::Builder::new()
+            .name("waxseal-sequencer".into())
+            .spawn(move || {
+                Sequencer {
+                    shared: thread_shared,
+                    edge: Some(edge),
+                }
+                .run(&receiver)
+            })
+            .map_err(|e| StoreError::Io {
+                op: "start the sequencer thread",
+                message: e.to_string(),
+            })?;
+        Ok(Self::from_parts(sender, shared, handle))
+    }
+
+    pub(crate) fn from_parts(
+        sender: SyncSender<Pending>,
+        shared: Arc<Shared>,
+        handle: JoinHandle<()>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                sender,
+                shared,
+                _joiner: Joiner(Some(handle)),
+            }),
+        }
+    }
+
+    /// The state of the log: its role, queue, checkpoint and sequencing counters.
+    pub fn status(&self) -> LogStatus {
+        let shared = self.shared();
+        let published = shared.published_state();
+        let pending = shared.pending_entries.load(Ordering::Acquire) as u64;
+        let (sequencer, queued, pool) = match &shared.cluster {
+            Some(cluster) => (
+                cluster.sequencer(),
+                pending + cluster.queued(),
+                Some(cluster.store.pool_status()),
+            ),
+            None => (None, pending, None),
+        };
+        LogStatus {
+            backend: shared.store.backend(),
+            role: Role::from_u8(shared.stats.role.load(Ordering::Acquire)),
+            sequencer,
+            queued,
+            checkpoint_size: published.checkpoint.size,
+            checkpoint_age_ms: u64::try_from(published.at.elapsed().as_millis())
+                .unwrap_or(u64::MAX),
+            lock_changes: shared.stats.lock_changes.load(Ordering::Acquire),
+            last_batch_entries: shared.stats.last_batch.load(Ordering::Acquire),
+            integrated_entries: shared.stats.integrated.load(Ordering::Acquire),
+            pool,
+        }
+    }
+}
+
+impl Shared {
+    /// Loads the log's state, recovering from any crash: a tree integrated but not yet covered
+    /// by a checkpoint gets one now; a new log publishes a checkpoint of the empty tree.
+    pub(crate) fn open(
+        store: Arc<dyn Store>,
+        signer: Arc<dyn NoteSigner>,
+        config: Config,
+        cluster: Option<Arc<crate::cluster::ClusterState>>,
+    ) -> Result<(Self, Edge), Error> {
         let state = store.load()?;
-        let edge = Edge::load(store.as_ref(), config.format.as_ref(), state.size)?;
+        // A cluster member may open while the sequencer integrates more: wider tiles are cut.
+        let edge = Edge::load_at(
+            store.as_ref(),
+            config.format.as_ref(),
+            state.size,
+            cluster.is_none(),
+        )?;
         let checkpoint = match state.checkpoint {
             Some(cp) if cp.size == state.size => {
                 let root = edge.root()?;
@@ -288,38 +449,32 @@ impl Log {
             // A new log, or a crash between integration and publication.
             _ => sign_and_store(store.as_ref(), signer.as_ref(), &config.origin, &edge)?,
         };
-        let shared = Arc::new(Shared {
+        let shared = Shared {
             store,
             signer,
             config,
             published: RwLock::new(Published::new(checkpoint, &edge)),
             pending_entries: AtomicUsize::new(0),
             pending_bytes: AtomicUsize::new(0),
-        });
-        let (sender, receiver) = sync_channel(shared.config.pool_entries);
-        let thread_shared = Arc::clone(&shared);
-        let handle = std::thread::Builder::new()
-            .name("waxseal-sequencer".into())
-            .spawn(move || {
-                Sequencer {
-                    shared: thread_shared,
-                    edge: Some(edge),
-                }
-                .run(&receiver)
-            })
-            .map_err(|e| StoreError::Io {
-                op: "start the sequencer thread",
-                message: e.to_string(),
-            })?;
-        Ok(Self {
-            inner: Arc::new(Inner {
-                sender,
-                shared,
-                _joiner: Joiner(Some(handle)),
-            }),
-        })
+            stats: Stats::default(),
+            cluster,
+        };
+        Ok((shared, edge))
     }
 
+    /// Takes pool counters off for a batch leaving the pool.
+    pub(crate) fn take_pending(&self, batch: &[Pending]) {
+        let bytes: usize = batch
+            .iter()
+            .map(|p| p.entry.len() + p.terms.iter().map(Vec::len).sum::<usize>())
+            .sum();
+        self.pending_entries
+            .fetch_sub(batch.len(), Ordering::AcqRel);
+        self.pending_bytes.fetch_sub(bytes, Ordering::AcqRel);
+    }
+}
+
+impl Log {
     fn shared(&self) -> &Shared {
         &self.inner.shared
     }
@@ -708,37 +863,131 @@ fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
+/// Takes the next batch from the pool: waits for one entry, then takes what is queued and
+/// waits up to `max_age` for more, up to `max` entries. `None` once the pool is closed and empty.
+pub(crate) fn next_batch(
+    receiver: &Receiver<Pending>,
+    max: usize,
+    max_age: Duration,
+) -> Option<Vec<Pending>> {
+    let first = receiver.recv().ok()?;
+    let mut batch = vec![first];
+    while batch.len() < max {
+        match receiver.try_recv() {
+            Ok(p) => batch.push(p),
+            Err(_) => break,
+        }
+    }
+    let deadline = Instant::now() + max_age;
+    while batch.len() < max {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        match receiver.recv_timeout(left) {
+            Ok(p) => batch.push(p),
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    Some(batch)
+}
+
+/// An entry of a batch being sequenced.
+pub(crate) struct BatchEntry<'a> {
+    pub(crate) entry: &'a [u8],
+    pub(crate) key: Hash,
+    pub(crate) terms: &'a [Vec<u8>],
+}
+
+/// A sequenced batch, ready to be made durable.
+pub(crate) struct Planned {
+    pub(crate) update: Integration,
+    /// Per entry of the batch: its index, whether it was a duplicate, its sequencing time.
+    pub(crate) assigned: Vec<(u64, bool, u64)>,
+    /// New entries in the batch.
+    pub(crate) fresh: usize,
+}
+
+/// Assigns indexes to a batch (duplicates get their first index back), seals the new entries
+/// and appends them to `edge`, recording every changed tile and bundle. The store is not
+/// written; on a failure after this returns, `edge` is ahead of the store and must be reloaded.
+pub(crate) fn plan_batch(
+    shared: &Shared,
+    edge: &mut Edge,
+    batch: &[BatchEntry<'_>],
+) -> Result<Planned, Error> {
+    let keys: Vec<Hash> = batch.iter().map(|p| p.key).collect();
+    let found = shared.store.lookup(&keys)?;
+    let start = edge.size();
+    let mut update = Integration {
+        start,
+        size: start,
+        time_ms: now_ms(),
+        ..Integration::default()
+    };
+    let mut in_batch: HashMap<Hash, u64> = HashMap::new();
+    let mut assigned = Vec::with_capacity(batch.len());
+    let mut fresh = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        if let Some(index) = found.get(i).copied().flatten() {
+            let time = shared.store.entry_time(index)?.unwrap_or(0);
+            assigned.push((index, true, time));
+        } else if let Some(&index) = in_batch.get(key) {
+            assigned.push((index, true, update.time_ms));
+        } else {
+            let index = start + fresh.len() as u64;
+            in_batch.insert(*key, index);
+            update.dedup.push((*key, index));
+            update
+                .terms
+                .extend(batch[i].terms.iter().map(|t| (t.clone(), index)));
+            fresh.push(i);
+            assigned.push((index, false, update.time_ms));
+        }
+    }
+    if !fresh.is_empty() {
+        let format = shared.config.format.as_ref();
+        let sealed = fresh
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| format.seal(batch[i].entry, start + k as u64, update.time_ms))
+            .collect::<Result<Vec<Sealed>, _>>()
+            .map_err(Error::Seal)?;
+        edge.append(sealed, &mut update);
+    }
+    Ok(Planned {
+        update,
+        assigned,
+        fresh: fresh.len(),
+    })
+}
+
+/// Reads the store's tree edge and makes sure its tree is published: after a crash or a
+/// failed write, or when a new sequencer takes over.
+pub(crate) fn recover(shared: &Shared) -> Result<Edge, Error> {
+    let state = shared.store.load()?;
+    let edge = Edge::load(
+        shared.store.as_ref(),
+        shared.config.format.as_ref(),
+        state.size,
+    )?;
+    match state.checkpoint {
+        Some(cp) if cp.size == edge.size() => {
+            shared.set_published(cp, &edge);
+        }
+        _ => {
+            shared.publish(&edge)?;
+        }
+    }
+    Ok(edge)
+}
+
 impl Sequencer {
     fn run(mut self, receiver: &Receiver<Pending>) {
         let max = self.shared.config.batch_max_entries;
         let max_age = self.shared.config.batch_max_age;
-        while let Ok(first) = receiver.recv() {
-            let mut batch = vec![first];
-            while batch.len() < max {
-                match receiver.try_recv() {
-                    Ok(p) => batch.push(p),
-                    Err(_) => break,
-                }
-            }
-            let deadline = Instant::now() + max_age;
-            while batch.len() < max {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    break;
-                }
-                match receiver.recv_timeout(left) {
-                    Ok(p) => batch.push(p),
-                    Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
-                }
-            }
-            let bytes: usize = batch
-                .iter()
-                .map(|p| p.entry.len() + p.terms.iter().map(Vec::len).sum::<usize>())
-                .sum();
-            self.shared
-                .pending_entries
-                .fetch_sub(batch.len(), Ordering::AcqRel);
-            self.shared.pending_bytes.fetch_sub(bytes, Ordering::AcqRel);
+        while let Some(batch) = next_batch(receiver, max, max_age) {
+            self.shared.take_pending(&batch);
             self.sequence(batch);
         }
     }
@@ -764,21 +1013,7 @@ impl Sequencer {
 
     fn reload(&mut self) -> Result<&mut Edge, Error> {
         if self.edge.is_none() {
-            let state = self.shared.store.load()?;
-            let edge = Edge::load(
-                self.shared.store.as_ref(),
-                self.shared.config.format.as_ref(),
-                state.size,
-            )?;
-            match state.checkpoint {
-                Some(cp) if cp.size == edge.size() => {
-                    self.shared.set_published(cp, &edge);
-                }
-                _ => {
-                    self.shared.publish(&edge)?;
-                }
-            }
-            self.edge = Some(edge);
+            self.edge = Some(recover(&self.shared)?);
         }
         // Just set above when it was None.
         self.edge.as_mut().ok_or(Error::Closed)
@@ -786,59 +1021,50 @@ impl Sequencer {
 
     fn try_sequence(&mut self, batch: &[Pending]) -> Result<Vec<Appended>, Error> {
         let shared = Arc::clone(&self.shared);
+        let entries: Vec<BatchEntry<'_>> = batch
+            .iter()
+            .map(|p| BatchEntry {
+                entry: &p.entry,
+                key: p.key,
+                terms: &p.terms,
+            })
+            .collect();
         let edge = self.reload()?;
-        let keys: Vec<Hash> = batch.iter().map(|p| p.key).collect();
-        let found = shared.store.lookup(&keys)?;
-
         let start = edge.size();
-        let mut update = Integration {
-            start,
-            size: start,
-            time_ms: now_ms(),
-            ..Integration::default()
-        };
-        let mut in_batch: HashMap<Hash, u64> = HashMap::new();
-        let mut assigned = Vec::with_capacity(batch.len());
-        let mut fresh = Vec::new();
-        for (i, key) in keys.iter().enumerate() {
-            if let Some(index) = found[i] {
-                let time = shared.store.entry_time(index)?.unwrap_or(0);
-                assigned.push((index, true, time));
-            } else if let Some(&index) = in_batch.get(key) {
-                assigned.push((index, true, update.time_ms));
-            } else {
-                let index = start + fresh.len() as u64;
-                in_batch.insert(*key, index);
-                update.dedup.push((*key, index));
-                update
-                    .terms
-                    .extend(batch[i].terms.iter().map(|t| (t.clone(), index)));
-                fresh.push(i);
-                assigned.push((index, false, update.time_ms));
+        let planned = plan_batch(&shared, edge, &entries);
+        let planned = match planned {
+            Ok(planned) => planned,
+            Err(e) => {
+                // A failure after sealing would leave the edge ahead; plan_batch appends last,
+                // so only a failed append could, and it cannot fail. Reload to be safe anyway.
+                if self.edge.as_ref().is_some_and(|e| e.size() != start) {
+                    self.edge = None;
+                }
+                return Err(e);
             }
-        }
-
-        let checkpoint = if fresh.is_empty() && shared.published().size == start {
+        };
+        let checkpoint = if planned.fresh == 0 && shared.published().size == start {
             shared.published()
         } else {
-            if !fresh.is_empty() {
-                let format = shared.config.format.as_ref();
-                let sealed = fresh
-                    .iter()
-                    .enumerate()
-                    .map(|(k, &i)| format.seal(&batch[i].entry, start + k as u64, update.time_ms))
-                    .collect::<Result<Vec<Sealed>, _>>()
-                    .map_err(Error::Seal)?;
-                edge.append(sealed, &mut update);
-                if let Err(e) = shared.store.integrate(&update) {
+            if planned.fresh > 0 {
+                if let Err(e) = shared.store.integrate(&planned.update) {
                     self.edge = None;
                     return Err(e.into());
                 }
+                shared
+                    .stats
+                    .last_batch
+                    .store(planned.fresh as u64, Ordering::Release);
+                shared
+                    .stats
+                    .integrated
+                    .fetch_add(planned.fresh as u64, Ordering::AcqRel);
             }
             let edge = self.edge.as_ref().ok_or(Error::Closed)?;
             shared.publish(edge)?
         };
-        Ok(assigned
+        Ok(planned
+            .assigned
             .into_iter()
             .map(|(index, duplicate, time_ms)| Appended {
                 index,

@@ -107,6 +107,23 @@ pub enum StoreError {
         /// The operating system's message.
         message: String,
     },
+    /// PostgreSQL failed, or its configuration (URL, TLS) is unusable.
+    #[error("postgres couldn't {op}: {message}")]
+    Postgres {
+        /// What was being done.
+        op: &'static str,
+        /// The server's or the client's message.
+        message: String,
+    },
+    /// Cluster mode: queued entries the sequencer took were no longer queued (another
+    /// sequencer took them). Nothing was changed; the sequencer reloads.
+    #[error("expected to dequeue {expected} entries, found {removed}")]
+    QueueMismatch {
+        /// Entries the batch held.
+        expected: u64,
+        /// Entries still queued.
+        removed: u64,
+    },
     /// SQLite failed.
     #[error("sqlite couldn't {op}: {message}")]
     Sqlite {

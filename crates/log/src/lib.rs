@@ -41,20 +41,23 @@
 //! ```
 
 mod check;
+mod cluster;
 pub mod ct;
 mod edge;
 mod engine;
 mod error;
 mod format;
+pub mod postgres;
 mod reply;
 mod sqlite;
 mod store;
 pub mod testing;
 
 pub use check::{CheckedLog, check_log};
-pub use engine::{Appended, Config, Log, MAX_ENTRY_SIZE};
+pub use engine::{Appended, Config, Log, LogStatus, MAX_ENTRY_SIZE, Role};
 pub use error::{Error, StoreError};
 pub use format::{EntryFormat, FormatError, Sealed, Unsealed, Verbatim};
+pub use postgres::{PgOptions, PgSizes, PgStore, PoolStatus};
 pub use reply::PendingAppend;
 pub use sqlite::SqliteStore;
 pub use store::{Integration, IssuerStore, PublishedCheckpoint, Store, StoredState};

@@ -167,6 +167,10 @@ fn stored_size(conn: &Connection) -> Result<u64, StoreError> {
 }
 
 impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
     fn load(&self) -> Result<StoredState, StoreError> {
         let conn = self.writer();
         let row = conn

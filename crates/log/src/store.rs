@@ -56,6 +56,11 @@ pub struct Integration {
 /// `Err`, the change MAY or MAY NOT have been made; the engine then MUST NOT acknowledge the
 /// entries involved and re-reads the state with [`Store::load`] before writing again.
 pub trait Store: Send + Sync + std::fmt::Debug {
+    /// The backend's name for status reports, such as `"sqlite"`, `"postgres"` or `"memory"`.
+    fn backend(&self) -> &'static str {
+        "other"
+    }
+
     /// Reads the tree size and the latest checkpoint.
     ///
     /// # Errors
@@ -146,4 +151,44 @@ pub trait IssuerStore: Send + Sync + std::fmt::Debug {
     ///
     /// Backend failures.
     fn issuer(&self, fingerprint: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError>;
+}
+
+/// A shared store is a store: so wrappers such as [`crate::testing::FaultyStore`] can hold an
+/// `Arc` (a [`crate::PgStore`] comes as one).
+impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
+    fn backend(&self) -> &'static str {
+        (**self).backend()
+    }
+
+    fn load(&self) -> Result<StoredState, StoreError> {
+        (**self).load()
+    }
+
+    fn lookup(&self, keys: &[Hash]) -> Result<Vec<Option<u64>>, StoreError> {
+        (**self).lookup(keys)
+    }
+
+    fn integrate(&self, update: &Integration) -> Result<(), StoreError> {
+        (**self).integrate(update)
+    }
+
+    fn publish(&self, checkpoint: &PublishedCheckpoint) -> Result<(), StoreError> {
+        (**self).publish(checkpoint)
+    }
+
+    fn read_tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        (**self).read_tile(level, index)
+    }
+
+    fn read_bundle(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        (**self).read_bundle(index)
+    }
+
+    fn search(&self, term: &[u8], limit: usize) -> Result<Vec<u64>, StoreError> {
+        (**self).search(term, limit)
+    }
+
+    fn entry_time(&self, index: u64) -> Result<Option<u64>, StoreError> {
+        (**self).entry_time(index)
+    }
 }

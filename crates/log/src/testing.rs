@@ -2,7 +2,14 @@
 //! two ways a real backend fails: the write did not happen, or it happened but the caller was
 //! told it failed (a timeout after the commit, a lost reply).
 //!
+//! [`FaultyStore`] wraps any store with the same failure injection, so that one fault table
+//! runs over every backend, and [`PostgresServer`] runs a throwaway PostgreSQL server.
+//!
 //! Used by this crate's tests and by crates built on the engine; not for production.
+
+mod postgres;
+
+pub use postgres::PostgresServer;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
@@ -121,6 +128,10 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Store for MemoryStore {
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
+
     fn load(&self) -> Result<StoredState, StoreError> {
         self.inject(Operation::Load, |s| {
             Ok(StoredState {
@@ -227,6 +238,105 @@ impl IssuerStore for MemoryStore {
     }
 }
 
+/// Any [`Store`] with the failure injection of [`MemoryStore`]: each queued fault makes the
+/// next call of its operation fail, before (`NotPersisted`) or after (`PersistedAnyway`) the
+/// inner store ran it.
+#[derive(Debug)]
+pub struct FaultyStore<S> {
+    inner: S,
+    faults: Mutex<VecDeque<(Operation, Failure)>>,
+}
+
+impl<S: Store> FaultyStore<S> {
+    /// Wraps `inner`, with no faults queued.
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner,
+            faults: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// The wrapped store.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// Makes the next call of `operation` fail as `failure` says. Queued faults fire in order.
+    pub fn fail_next(&self, operation: Operation, failure: Failure) {
+        lock(&self.faults).push_back((operation, failure));
+    }
+
+    /// Faults queued but not yet fired.
+    pub fn pending_faults(&self) -> usize {
+        lock(&self.faults).len()
+    }
+
+    fn inject<T>(
+        &self,
+        operation: Operation,
+        call: impl FnOnce(&S) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let fault = {
+            let mut faults = lock(&self.faults);
+            faults
+                .iter()
+                .position(|(op, _)| *op == operation)
+                .and_then(|p| faults.remove(p))
+                .map(|(_, failure)| failure)
+        };
+        match fault {
+            None => call(&self.inner),
+            Some(Failure::NotPersisted) => Err(StoreError::Injected {
+                op: operation.name(),
+            }),
+            Some(Failure::PersistedAnyway) => {
+                call(&self.inner)?;
+                Err(StoreError::Injected {
+                    op: operation.name(),
+                })
+            }
+        }
+    }
+}
+
+impl<S: Store> Store for FaultyStore<S> {
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+
+    fn load(&self) -> Result<StoredState, StoreError> {
+        self.inject(Operation::Load, |s| s.load())
+    }
+
+    fn lookup(&self, keys: &[Hash]) -> Result<Vec<Option<u64>>, StoreError> {
+        self.inject(Operation::Lookup, |s| s.lookup(keys))
+    }
+
+    fn integrate(&self, update: &Integration) -> Result<(), StoreError> {
+        self.inject(Operation::Integrate, |s| s.integrate(update))
+    }
+
+    fn publish(&self, checkpoint: &PublishedCheckpoint) -> Result<(), StoreError> {
+        self.inject(Operation::Publish, |s| s.publish(checkpoint))
+    }
+
+    fn read_tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inject(Operation::ReadTile, |s| s.read_tile(level, index))
+    }
+
+    fn read_bundle(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inject(Operation::ReadBundle, |s| s.read_bundle(index))
+    }
+
+    fn search(&self, term: &[u8], limit: usize) -> Result<Vec<u64>, StoreError> {
+        self.inner.search(term, limit)
+    }
+
+    fn entry_time(&self, index: u64) -> Result<Option<u64>, StoreError> {
+        self.inner.entry_time(index)
+    }
+}
+
 /// A [`MemoryStore`] whose integrations wait while the test holds its gate closed: a way to
 /// fill the pool deterministically and observe pushback.
 #[derive(Debug, Default)]
@@ -261,6 +371,10 @@ impl GatedStore {
 }
 
 impl Store for GatedStore {
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
+
     fn load(&self) -> Result<StoredState, StoreError> {
         self.inner.load()
     }
