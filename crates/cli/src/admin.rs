@@ -32,7 +32,11 @@ pub(crate) enum Output {
 pub(crate) struct StatusArgs {
     /// The front end to ask (its listen address or URL; the endpoint answers loopback clients,
     /// or others with the admin token).
-    #[arg(long, env = "WAXSEAL_ADMIN_URL", default_value = "http://127.0.0.1:8700")]
+    #[arg(
+        long,
+        env = "WAXSEAL_ADMIN_URL",
+        default_value = "http://127.0.0.1:8700"
+    )]
     url: String,
     /// A file whose first line is the front end's admin token (`serve --admin-token-file`).
     #[arg(long, env = "WAXSEAL_ADMIN_TOKEN_FILE")]
@@ -135,7 +139,10 @@ fn status(args: &StatusArgs) -> Result<()> {
     if !code.is_success() {
         bail!(
             "{url} answered {code}: {}",
-            String::from_utf8_lossy(&body).chars().take(300).collect::<String>()
+            String::from_utf8_lossy(&body)
+                .chars()
+                .take(300)
+                .collect::<String>()
         );
     }
     let status: Status = serde_json::from_slice(&body)
@@ -236,7 +243,15 @@ mod tests {
         assert_eq!(lines.len(), 4, "{text}");
         assert_eq!(lines[0], "front end http://fe1, backend postgres");
         assert!(lines[1].starts_with("LOG "), "{text}");
-        for want in ["rekor-v1", "follower", "db-host:41", "1200", "1.2 s", "4/3/8", "2.5 MB"] {
+        for want in [
+            "rekor-v1",
+            "follower",
+            "db-host:41",
+            "1200",
+            "1.2 s",
+            "4/3/8",
+            "2.5 MB",
+        ] {
             assert!(lines[2].contains(want), "{want} missing from {}", lines[2]);
         }
         assert!(lines[3].contains("unknown (timeout)"), "{}", lines[3]);

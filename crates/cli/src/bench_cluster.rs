@@ -149,7 +149,10 @@ impl Databases {
             Self::Given(url) => {
                 let mut nonce = [0u8; 4];
                 waxseal_crypto::random_bytes(&mut nonce).context("couldn't draw a log name")?;
-                Ok((url.clone(), format!("bench-{purpose}-{}", hex::encode(nonce))))
+                Ok((
+                    url.clone(),
+                    format!("bench-{purpose}-{}", hex::encode(nonce)),
+                ))
             }
         }
     }
@@ -164,7 +167,12 @@ impl Databases {
         };
         let store = PgStore::connect(&PgOptions::new(&url, "rekor-v1"))
             .context("couldn't connect to the instance database")?;
-        if store.load().context("couldn't read the instance database")?.size > 0 {
+        if store
+            .load()
+            .context("couldn't read the instance database")?
+            .size
+            > 0
+        {
             bail!("the database already holds a rekor-v1 log: give the bench an empty database");
         }
         Ok(url)
@@ -337,8 +345,8 @@ struct RealisticEntries {
 
 impl RealisticEntries {
     fn new() -> Result<Self> {
-        let key = SigningKey::generate(Algorithm::EcdsaP256Sha256)
-            .context("couldn't generate a key")?;
+        let key =
+            SigningKey::generate(Algorithm::EcdsaP256Sha256).context("couldn't generate a key")?;
         let artifact = b"waxseal bench cluster";
         let digest_hex = hex::encode(sha256(artifact));
         let request = serde_json::json!({
@@ -384,10 +392,14 @@ fn measure_size(databases: &Databases, tmp: &Path, entries: u64) -> Result<SizeR
     let realistic = RealisticEntries::new()?;
     let entry_bytes = realistic.entry(0).0.len();
     let (url, name) = databases.log("sizes")?;
-    let store = PgStore::connect(&PgOptions::new(&url, &name))
-        .context("couldn't connect to PostgreSQL")?;
-    let log = Log::open_cluster(Arc::clone(&store), bench_signer()?, bench_config(ORIGIN, 4096))
-        .context("couldn't open the PostgreSQL log")?;
+    let store =
+        PgStore::connect(&PgOptions::new(&url, &name)).context("couldn't connect to PostgreSQL")?;
+    let log = Log::open_cluster(
+        Arc::clone(&store),
+        bench_signer()?,
+        bench_config(ORIGIN, 4096),
+    )
+    .context("couldn't open the PostgreSQL log")?;
     let seconds = drive_appends(&log, entries, |i| realistic.entry(i))?;
     drop(log);
     let sizes = crate::serve::pg_sizes(&store.sizes().context("couldn't read the sizes")?);
@@ -427,7 +439,12 @@ fn cpu_seconds(pid: u32) -> f64 {
         return 0.0;
     };
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     // After the name: state is field 0, utime 11, stime 12.
     (ticks(11) + ticks(12)) as f64 / 100.0
 }
@@ -568,7 +585,10 @@ impl Cluster {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        bail!("front end {} was not ready within 60 s", self.front_ends[n].addr)
+        bail!(
+            "front end {} was not ready within 60 s",
+            self.front_ends[n].addr
+        )
     }
 
     /// The index of the front end sequencing the Rekor v1 log.

@@ -185,7 +185,12 @@ impl DataDir {
     /// # Errors
     ///
     /// I/O failures, naming the file.
-    pub(crate) fn publish_new(&self, name: &str, contents: &[u8], mode: u32) -> Result<Publication> {
+    pub(crate) fn publish_new(
+        &self,
+        name: &str,
+        contents: &[u8],
+        mode: u32,
+    ) -> Result<Publication> {
         let path = self.path(name);
         let mut nonce = [0u8; 8];
         waxseal_crypto::random_bytes(&mut nonce).context("couldn't draw a temporary file name")?;
@@ -320,6 +325,9 @@ mod tests {
         assert_eq!(dir.fixed_setting("o", Some("a"), "d").unwrap(), "a");
         assert_eq!(dir.fixed_setting("o", None, "d").unwrap(), "a");
         let error = dir.fixed_setting("o", Some("b"), "d").unwrap_err();
-        assert!(format!("{error:#}").contains("cannot change it"), "{error:#}");
+        assert!(
+            format!("{error:#}").contains("cannot change it"),
+            "{error:#}"
+        );
     }
 }

@@ -19,8 +19,8 @@ use waxseal_crypto::Algorithm;
 use waxseal_log::{Config, Log, PgOptions, PgStore, Role, SqliteStore};
 use waxseal_note::{Ed25519Signer, NoteSigner, RekorV1Signer};
 use waxseal_server::Metrics;
-use waxseal_server::operator::{OperatedLog, Sizes, StoreSizes};
 use waxseal_server::fulcio::{BuiltinCt, Fulcio};
+use waxseal_server::operator::{OperatedLog, Sizes, StoreSizes};
 use waxseal_server::rekor::{Rekor, V1Log, V2Log};
 
 use crate::datadir::DataDir;
@@ -132,13 +132,12 @@ struct SqliteSizes(PathBuf);
 
 impl StoreSizes for SqliteSizes {
     fn sizes(&self) -> Result<Sizes, waxseal_log::StoreError> {
-        let mut sizes = Sizes::default();
+        let mut parts = std::collections::BTreeMap::new();
         for suffix in ["", "-wal"] {
             let path = PathBuf::from(format!("{}{suffix}", self.0.display()));
             match std::fs::metadata(&path) {
                 Ok(meta) => {
-                    sizes.total_bytes += meta.len();
-                    sizes.parts.push((format!("file{suffix}"), meta.len()));
+                    parts.insert(format!("file{suffix}"), meta.len());
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => {
@@ -149,7 +148,7 @@ impl StoreSizes for SqliteSizes {
                 }
             }
         }
-        Ok(sizes)
+        Ok(Sizes::of_log(parts))
     }
 }
 
@@ -162,6 +161,12 @@ impl StoreSizes for PostgresSizes {
         let pg = self.0.sizes()?;
         Ok(pg_sizes(&pg))
     }
+}
+
+/// The operator's view of PostgreSQL sizes: the log tables (shared by every log of the
+/// database), with their indexes and TOAST.
+pub(crate) fn pg_sizes(pg: &waxseal_log::PgSizes) -> Sizes {
+    Sizes::of_database(pg.tables.iter().cloned().collect())
 }
 
 /// A log as `serve` opened it.
@@ -252,8 +257,20 @@ pub(crate) fn run(options: &Options<'_>) -> Result<()> {
     let trust_files = trust::write(&dir, &keys.material, options.signing_log)?;
     drop(setup);
 
-    let v1_log = open_log(&dir, options.backend, "rekor-v1", keys.v1_signer, &keys.v1_origin)?;
-    let v2_log = open_log(&dir, options.backend, "rekor-v2", keys.v2_signer, &keys.v2_origin)?;
+    let v1_log = open_log(
+        &dir,
+        options.backend,
+        "rekor-v1",
+        keys.v1_signer,
+        &keys.v1_origin,
+    )?;
+    let v2_log = open_log(
+        &dir,
+        options.backend,
+        "rekor-v2",
+        keys.v2_signer,
+        &keys.v2_origin,
+    )?;
     let tsa = Arc::new(waxseal_tsa::Tsa::new(keys.tsa));
     let issuer = Arc::new(builtin_issuer(&dir, &public_url)?);
 
@@ -265,8 +282,9 @@ pub(crate) fn run(options: &Options<'_>) -> Result<()> {
             let store = Arc::new(
                 SqliteStore::open(dir.path("ct.db")).context("couldn't open the CT log store")?,
             );
-            let ct = waxseal_log::ct::CtLog::open(Arc::clone(&store), keys.ct_key, ct_config, roots)
-                .context("couldn't open the CT log")?;
+            let ct =
+                waxseal_log::ct::CtLog::open(Arc::clone(&store), keys.ct_key, ct_config, roots)
+                    .context("couldn't open the CT log")?;
             (ct, StoreHandle::sqlite(store, dir.path("ct.db")))
         }
         Backend::Postgres { url } => {
@@ -356,6 +374,17 @@ pub(crate) fn run(options: &Options<'_>) -> Result<()> {
         dir = options.data_dir.display(),
         config = trust_config.display(),
     );
+    for (name, log) in [
+        ("rekor-v1", &v1_log.log),
+        ("rekor-v2", &v2_log.log),
+        ("ct", ct.log()),
+    ] {
+        tracing::info!(
+            log = name,
+            sequencer = is_sequencer(log),
+            "log opened (a cluster member takes the sequencer lock when it is free)"
+        );
+    }
     // `--publish-dir`/`--publish-url` (static tile publication) go here: a follower per log
     // that publishes only while `is_sequencer(&log)` holds, so one writer publishes each log.
     let operator = waxseal_server::operator::Operator::new(options.backend.name(), operated)

@@ -131,7 +131,10 @@ fn http(addr: &str, method: &str, path: &str, body: &[u8]) -> io::Result<Respons
         .ok_or_else(|| truncated("no Content-Length"))?;
     let body = raw[split + 4..].to_vec();
     if body.len() != length {
-        return Err(truncated(&format!("body has {} of {length} bytes", body.len())));
+        return Err(truncated(&format!(
+            "body has {} of {length} bytes",
+            body.len()
+        )));
     }
     Ok(Response { status, body })
 }
@@ -183,7 +186,9 @@ impl FrontEnd {
                 Err(e) => {
                     let _ = child.kill();
                     let status = child.wait();
-                    panic!("waxseal serve printed no address within {START_TIMEOUT:?} ({e}): {status:?}");
+                    panic!(
+                        "waxseal serve printed no address within {START_TIMEOUT:?} ({e}): {status:?}"
+                    );
                 }
             }
         }
@@ -364,7 +369,12 @@ fn check_v1_answer(trust: &Trust, answer: &[u8]) -> V1Ack {
     assert_eq!(parsed.log_id, trust.v1_log_id, "entry {uuid}: log ID");
     assert_eq!(&uuid[uuid.len() - 64..], leaf_hash(&parsed.body).to_hex());
     let verification = parsed.verification.as_ref().unwrap();
-    let payload = set_payload(&parsed.body, parsed.integrated_time, &trust.v1_log_id, index);
+    let payload = set_payload(
+        &parsed.body,
+        parsed.integrated_time,
+        &trust.v1_log_id,
+        index,
+    );
     trust
         .v1_key
         .verify(&payload, &verification.signed_entry_timestamp)
@@ -418,7 +428,10 @@ fn client(
         if stop.load(Ordering::SeqCst) {
             return Ok(());
         }
-        let artifact = format!("cluster {label} {n} {}", sent.fetch_add(1, Ordering::SeqCst));
+        let artifact = format!(
+            "cluster {label} {n} {}",
+            sent.fetch_add(1, Ordering::SeqCst)
+        );
         let request = hashedrekord_v1(key, artifact.as_bytes());
         match http(addr, "POST", "/api/v1/log/entries", &request) {
             Ok(response) if response.status == 201 => {
@@ -514,9 +527,11 @@ fn check_api(
         let front_end = &front_ends[n % front_ends.len()];
         let answer = front_end.get_ok(&format!("/api/v1/log/entries/{}", ack.uuid));
         let served: Value = serde_json::from_slice(&answer).unwrap();
-        let entry = served.as_object().unwrap().get(&ack.uuid).unwrap_or_else(|| {
-            panic!("cycle {cycle}: {} served another UUID: {served}", ack.uuid)
-        });
+        let entry = served
+            .as_object()
+            .unwrap()
+            .get(&ack.uuid)
+            .unwrap_or_else(|| panic!("cycle {cycle}: {} served another UUID: {served}", ack.uuid));
         for field in ["body", "integratedTime", "logID", "logIndex"] {
             assert_eq!(
                 entry[field], ack.entry[field],
@@ -532,9 +547,12 @@ fn check_api(
         if size > latest.size() {
             continue; // Proven at the next pass (a front end may lag the newest by a batch).
         }
-        let proof: Value = serde_json::from_slice(&front_ends[size as usize % front_ends.len()].get_ok(
-            &format!("/api/v1/log/proof?firstSize={size}&lastSize={}", latest.size()),
-        ))
+        let proof: Value = serde_json::from_slice(
+            &front_ends[size as usize % front_ends.len()].get_ok(&format!(
+                "/api/v1/log/proof?firstSize={size}&lastSize={}",
+                latest.size()
+            )),
+        )
         .unwrap();
         let path: Vec<Hash> = proof["hashes"]
             .as_array()
@@ -543,7 +561,10 @@ fn check_api(
             .map(|h| Hash::from_hex(h.as_str().unwrap()).unwrap())
             .collect();
         verify_consistency(size, latest.size(), root, &latest.root(), &path).unwrap_or_else(|e| {
-            panic!("cycle {cycle}: checkpoint {size} is inconsistent with {}: {e}", latest.size())
+            panic!(
+                "cycle {cycle}: checkpoint {size} is inconsistent with {}: {e}",
+                latest.size()
+            )
         });
         let from_tiles = prove_consistency(size, latest.size(), &tiles).unwrap();
         verify_consistency(size, latest.size(), root, &latest.root(), &from_tiles)
@@ -576,12 +597,17 @@ fn sequencer_of(front_ends: &[FrontEnd], log: &str) -> usize {
     let end = Instant::now() + START_TIMEOUT;
     loop {
         let roles: Vec<String> = front_ends.iter().map(|f| f.role(log)).collect();
-        let holders: Vec<usize> = (0..roles.len()).filter(|&i| roles[i] == "sequencer").collect();
+        let holders: Vec<usize> = (0..roles.len())
+            .filter(|&i| roles[i] == "sequencer")
+            .collect();
         assert!(holders.len() <= 1, "two sequencers of {log}: {roles:?}");
         if let [one] = holders[..] {
             return one;
         }
-        assert!(Instant::now() < end, "no front end sequences {log}: {roles:?}");
+        assert!(
+            Instant::now() < end,
+            "no front end sequences {log}: {roles:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -616,9 +642,11 @@ fn write_v2_through_follower(front_ends: &[FrontEnd], trust: &Trust) {
         &checkpoint.root(),
     )
     .unwrap();
-    let served =
-        verified_checkpoint(&follower.get_ok("/api/v2/checkpoint"), &trust.v2_verifier);
-    assert!(served.size() > index, "the follower serves a tree with the entry");
+    let served = verified_checkpoint(&follower.get_ok("/api/v2/checkpoint"), &trust.v2_verifier);
+    assert!(
+        served.size() > index,
+        "the follower serves a tree with the entry"
+    );
 }
 
 /// A certificate from the CA of a front end that does not sequence the CT log: its embedded
@@ -648,7 +676,13 @@ fn issue_through_ct_follower(front_ends: &[FrontEnd], trust: &Trust, data: &Path
         },
     })
     .to_string();
-    let response = http(&follower.addr, "POST", "/api/v2/signingCert", body.as_bytes()).unwrap();
+    let response = http(
+        &follower.addr,
+        "POST",
+        "/api/v2/signingCert",
+        body.as_bytes(),
+    )
+    .unwrap();
     assert_eq!(
         response.status,
         201,
@@ -662,7 +696,10 @@ fn issue_through_ct_follower(front_ends: &[FrontEnd], trust: &Trust, data: &Path
     let leaf = pem::decode(leaf, pem::CERTIFICATE).unwrap();
     let info = waxseal_x509::parse_leaf(&leaf).unwrap();
     let ct_key = PublicKey::from_spki_der(&trust.root.ctlogs[0].public_key.raw_bytes).unwrap();
-    let intermediate = &trust.root.certificate_authorities[0].cert_chain.certificates[0].raw_bytes;
+    let intermediate = &trust.root.certificate_authorities[0]
+        .cert_chain
+        .certificates[0]
+        .raw_bytes;
     let issuer_key_hash = sha256(
         waxseal_x509::Certificate::from_der(intermediate.clone())
             .unwrap()
@@ -676,7 +713,10 @@ fn issue_through_ct_follower(front_ends: &[FrontEnd], trust: &Trust, data: &Path
     let origin = std::fs::read_to_string(data.join("ct-origin")).unwrap();
     let verifier = waxseal_note::Rfc6962Verifier::new(origin.trim(), &ct_key).unwrap();
     let checkpoint = verified_checkpoint(&follower.get_ok("/ct/checkpoint"), &verifier);
-    assert!(index < checkpoint.size(), "the SCT's leaf index is in the CT tree");
+    assert!(
+        index < checkpoint.size(),
+        "the SCT's leaf index is in the CT tree"
+    );
 }
 
 /// The operator's view: health, readiness, metrics and `waxseal admin status`.
@@ -714,13 +754,18 @@ fn check_operator_view(front_ends: &[FrontEnd], sequencer: usize) {
         .find(|l| l["name"] == "rekor-v1")
         .unwrap();
     assert_eq!(v1["role"], "follower", "{status}");
-    assert!(v1["sequencer"].is_string(), "the follower names the sequencer: {status}");
+    assert!(
+        v1["sequencer"].is_string(),
+        "the follower names the sequencer: {status}"
+    );
     assert!(v1["sizes"]["total_bytes"].as_u64().unwrap() > 0, "{status}");
     let out = waxseal(&["admin", "status", "--url", &front_ends[sequencer].addr]);
     assert!(out.status.success(), "{}", text(&out));
     let table = String::from_utf8(out.stdout).unwrap();
     assert!(
-        table.lines().any(|l| l.starts_with("rekor-v1") && l.contains("sequencer")),
+        table
+            .lines()
+            .any(|l| l.starts_with("rekor-v1") && l.contains("sequencer")),
         "{table}"
     );
 }
@@ -760,7 +805,10 @@ fn check_one_instance(front_ends: &[FrontEnd], data: &PathBuf) {
         !names.iter().any(|n| n.ends_with(".tmp")),
         "temporary files left: {names:?}"
     );
-    assert!(!names.iter().any(|n| n.ends_with(".db")), "no SQLite store: {names:?}");
+    assert!(
+        !names.iter().any(|n| n.ends_with(".db")),
+        "no SQLite store: {names:?}"
+    );
 }
 
 #[test]
@@ -912,7 +960,11 @@ fn sigkill_of_the_sequencer_keeps_every_acknowledged_entry() {
             assert_eq!(body["ready"], false, "{body}");
             break;
         }
-        assert!(Instant::now() < end, "/readyz still {} without the database", response.status);
+        assert!(
+            Instant::now() < end,
+            "/readyz still {} without the database",
+            response.status
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }

@@ -170,7 +170,7 @@ impl Metrics {
             gauges
                 .queued
                 .get_or_create(&labels)
-                .set(clamp(status.queued as u64));
+                .set(clamp(status.queued));
             gauges
                 .checkpoint_size
                 .get_or_create(&labels)
@@ -178,7 +178,7 @@ impl Metrics {
             gauges
                 .last_batch
                 .get_or_create(&labels)
-                .set(clamp(status.last_batch_entries as u64));
+                .set(clamp(status.last_batch_entries));
             gauges
                 .lock_changes
                 .get_or_create(&labels)
@@ -190,7 +190,10 @@ impl Metrics {
             gauges
                 .sequencer
                 .get_or_create(&labels)
-                .set(i64::from(matches!(status.role, Role::Sequencer | Role::Single)));
+                .set(i64::from(matches!(
+                    status.role,
+                    Role::Sequencer | Role::Single
+                )));
             gauges
                 .checkpoint_age
                 .get_or_create(&labels)

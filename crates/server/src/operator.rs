@@ -34,18 +34,30 @@ pub const READY_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Sizes {
-    /// Everything the log occupies, in bytes.
+    /// The sum of `parts`, in bytes.
     pub total_bytes: u64,
-    /// The parts it is made of (tables with their indexes, or files), in bytes.
+    /// The parts (tables with their indexes, or files), in bytes.
     pub parts: BTreeMap<String, u64>,
+    /// `log` when the parts hold this log only (SQLite files); `database` when they are shared
+    /// by every log of the database (PostgreSQL's tables hold all logs, keyed by name).
+    pub scope: &'static str,
 }
 
 impl Sizes {
-    /// Sizes made of `parts`; the total is their sum.
-    pub fn new(parts: BTreeMap<String, u64>) -> Self {
+    /// The size of one log made of `parts`.
+    pub fn of_log(parts: BTreeMap<String, u64>) -> Self {
         Self {
             total_bytes: parts.values().sum(),
             parts,
+            scope: "log",
+        }
+    }
+
+    /// The size of tables `parts` that every log of the database shares.
+    pub fn of_database(parts: BTreeMap<String, u64>) -> Self {
+        Self {
+            scope: "database",
+            ..Self::of_log(parts)
         }
     }
 }
@@ -147,7 +159,10 @@ impl Operator {
         presented.is_some_and(|token| {
             let got = waxseal_crypto::sha256(token.trim().as_bytes());
             // Compare digests without an early exit.
-            got.iter().zip(want.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+            got.iter()
+                .zip(want.iter())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
         })
     }
 
@@ -226,6 +241,8 @@ pub struct PoolReport {
     pub idle: u64,
     /// The most connections the pool opens.
     pub max: u64,
+    /// Callers waiting for a connection.
+    pub waiting: u64,
 }
 
 impl LogReport {
@@ -237,19 +254,20 @@ impl LogReport {
     ) -> Self {
         Self {
             name: name.to_owned(),
-            backend: status.backend.to_string(),
+            backend: status.backend.to_owned(),
             role: role_name(status.role).to_owned(),
             sequencer: status.sequencer.clone(),
-            queued: status.queued as u64,
+            queued: status.queued,
             checkpoint_size: status.checkpoint_size,
             checkpoint_age_ms: status.checkpoint_age_ms,
             lock_changes: status.lock_changes,
-            last_batch_entries: status.last_batch_entries as u64,
+            last_batch_entries: status.last_batch_entries,
             integrated_entries: status.integrated_entries,
             pool: status.pool.as_ref().map(|pool| PoolReport {
-                connections: pool.connections as u64,
-                idle: pool.idle as u64,
-                max: pool.max as u64,
+                connections: pool.size as u64,
+                idle: pool.available as u64,
+                max: pool.max_size as u64,
+                waiting: pool.waiting as u64,
             }),
             sizes,
             sizes_error,
@@ -359,11 +377,7 @@ async fn status(State(operator): State<Arc<Operator>>, request: Request) -> Resp
         tokio::task::spawn_blocking(move || operator.status()).await
     };
     match report {
-        Ok(report) => (
-            [(header::CACHE_CONTROL, "no-store")],
-            axum::Json(report),
-        )
-            .into_response(),
+        Ok(report) => ([(header::CACHE_CONTROL, "no-store")], axum::Json(report)).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "the status task failed");
             (
