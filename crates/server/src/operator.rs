@@ -20,8 +20,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{StatusCode, header};
+use axum::extract::rejection::ExtensionRejection;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
@@ -139,20 +140,16 @@ impl Operator {
         &self.logs
     }
 
-    /// Whether `request` may read `/admin/status`: from a loopback peer, or with the token.
-    fn admits(&self, request: &Request) -> bool {
-        let loopback = request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .is_some_and(|ConnectInfo(peer)| peer.ip().is_loopback());
-        if loopback {
+    /// Whether a request from `peer` (unknown: `None`) with `headers` may read
+    /// `/admin/status`: from a loopback peer, or with the token.
+    fn admits(&self, peer: Option<SocketAddr>, headers: &HeaderMap) -> bool {
+        if peer.is_some_and(|peer| peer.ip().is_loopback()) {
             return true;
         }
         let Some(want) = self.admin_token else {
             return false;
         };
-        let presented = request
-            .headers()
+        let presented = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
@@ -359,8 +356,14 @@ async fn readyz(State(operator): State<Arc<Operator>>) -> Response {
         .into_response()
 }
 
-async fn status(State(operator): State<Arc<Operator>>, request: Request) -> Response {
-    if !operator.admits(&request) {
+async fn status(
+    State(operator): State<Arc<Operator>>,
+    peer: Result<ConnectInfo<SocketAddr>, ExtensionRejection>,
+    headers: HeaderMap,
+) -> Response {
+    // Without connection info (a router served without it) the peer is unknown: not loopback.
+    let peer = peer.ok().map(|ConnectInfo(peer)| peer);
+    if !operator.admits(peer, &headers) {
         return (
             StatusCode::FORBIDDEN,
             axum::Json(serde_json::json!({
