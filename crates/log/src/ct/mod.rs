@@ -197,38 +197,6 @@ impl CtLog {
         config: Config,
         roots: Vec<Vec<u8>>,
     ) -> Result<Self, CtError> {
-        let issuers = Arc::clone(&store) as Arc<dyn IssuerStore>;
-        Self::with_log(key, config, roots, issuers, |signer, config| {
-            Log::open(store, signer, config)
-        })
-    }
-
-    /// Like [`CtLog::open`], in cluster mode ([`Log::open_cluster`]): every front end on the
-    /// same database and log name is one CT log, sequenced by whichever holds the lock; the
-    /// issuers are stored in the same database.
-    ///
-    /// # Errors
-    ///
-    /// As [`CtLog::open`]; the errors of [`Log::open_cluster`].
-    pub fn open_cluster(
-        store: Arc<crate::postgres::PgStore>,
-        key: SigningKey,
-        config: Config,
-        roots: Vec<Vec<u8>>,
-    ) -> Result<Self, CtError> {
-        let issuers = Arc::clone(&store) as Arc<dyn IssuerStore>;
-        Self::with_log(key, config, roots, issuers, |signer, config| {
-            Log::open_cluster(store, signer, config)
-        })
-    }
-
-    fn with_log(
-        key: SigningKey,
-        config: Config,
-        roots: Vec<Vec<u8>>,
-        issuers: Arc<dyn IssuerStore>,
-        open: impl FnOnce(Arc<dyn NoteSigner>, Config) -> Result<Log, Error>,
-    ) -> Result<Self, CtError> {
         let algorithm = key.algorithm();
         if algorithm != Algorithm::EcdsaP256Sha256 {
             return Err(CtError::KeyUnsupported { algorithm });
@@ -239,7 +207,8 @@ impl CtLog {
         let signer = Rfc6962Signer::new(&config.origin, note_key).map_err(unsupported)?;
         let verifier = signer.verifier();
         let config = config.with_format(Arc::new(StaticCtFormat));
-        let log = open(Arc::new(ClockSigner::new(signer)), config)?;
+        let issuers = Arc::clone(&store) as Arc<dyn IssuerStore>;
+        let log = Log::open(store, Arc::new(ClockSigner::new(signer)), config)?;
         Ok(Self {
             log,
             key,
