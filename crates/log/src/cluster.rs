@@ -81,13 +81,22 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// A client waiting for its queued entry; it stays counted in the member's pool until
+/// answered.
+#[derive(Debug)]
+struct Waiter {
+    reply: Reply,
+    since: Instant,
+    bytes: usize,
+}
+
 /// What the member's threads share.
 #[derive(Debug)]
 pub(crate) struct ClusterState {
     pub(crate) store: Arc<PgStore>,
     /// Clients waiting for their queued entries, by queue id. Filled by the forwarder, emptied
     /// by the watcher.
-    waiters: Mutex<HashMap<i64, Reply>>,
+    waiters: Mutex<HashMap<i64, Waiter>>,
     /// A checkpoint or results changed (NOTIFY on [`CHANGED`]).
     changed: Wake,
     /// Entries were queued (NOTIFY on [`QUEUED`]).
@@ -108,6 +117,11 @@ impl ClusterState {
 
     pub(crate) fn queued(&self) -> u64 {
         self.queue_len.load(Ordering::Acquire)
+    }
+
+    /// This member's clients whose entries are queued and not yet answered.
+    pub(crate) fn waiting(&self) -> u64 {
+        lock(&self.waiters).len() as u64
     }
 }
 
@@ -223,24 +237,33 @@ fn run_forwarder(shared: &Shared, receiver: &Receiver<Pending>) {
     let max = shared.config.batch_max_entries;
     let max_age = shared.config.batch_max_age;
     while let Some(batch) = next_batch(receiver, max, max_age) {
-        shared.take_pending(&batch);
         let mut entries = Vec::with_capacity(batch.len());
         let mut replies = Vec::with_capacity(batch.len());
         for pending in batch {
+            let bytes = pending.pool_bytes();
+            replies.push((pending.reply, bytes));
             entries.push((pending.entry, pending.key, pending.terms));
-            replies.push(pending.reply);
         }
         match cluster.store.enqueue(entries) {
             Ok(ids) => {
                 let mut waiters = lock(&cluster.waiters);
-                for (id, reply) in ids.into_iter().zip(replies) {
-                    waiters.insert(id, reply);
+                let now = Instant::now();
+                for (id, (reply, bytes)) in ids.into_iter().zip(replies) {
+                    waiters.insert(
+                        id,
+                        Waiter {
+                            reply,
+                            since: now,
+                            bytes,
+                        },
+                    );
                 }
             }
             Err(e) => {
                 tracing::warn!(error = %e, "couldn't queue entries for the sequencer");
                 let cause = Arc::new(Error::from(e));
-                for reply in replies {
+                for (reply, bytes) in replies {
+                    shared.release_pending(1, bytes);
                     reply.send(Err(Error::BatchFailed {
                         cause: Arc::clone(&cause),
                     }));
@@ -263,7 +286,9 @@ fn run_watcher(shared: &Shared) {
             let deadline = *drain_deadline.get_or_insert_with(|| Instant::now() + DRAIN);
             if lock(&cluster.waiters).is_empty() || Instant::now() >= deadline {
                 // Whoever is still waiting learns the log closed.
-                lock(&cluster.waiters).clear();
+                for (_, waiter) in lock(&cluster.waiters).drain() {
+                    shared.release_pending(1, waiter.bytes);
+                }
                 return;
             }
         }
@@ -315,12 +340,38 @@ fn refresh(shared: &Shared, cluster: &ClusterState) -> Result<(), Error> {
     let results = cluster.store.take_results(ids, published.size)?;
     let mut waiters = lock(&cluster.waiters);
     for result in results {
-        if let Some(reply) = waiters.remove(&result.id) {
+        if let Some(Waiter { reply, bytes, .. }) = waiters.remove(&result.id) {
+            shared.release_pending(1, bytes);
             reply.send(Ok(Appended {
                 index: result.index,
                 duplicate: result.duplicate,
                 time_ms: result.time_ms,
                 checkpoint: Arc::clone(&published),
+            }));
+        }
+    }
+    // A result older than this is gone (collected); no sequencer answered in that time.
+    let expired: Vec<i64> = waiters
+        .iter()
+        .filter(|(_, waiter)| waiter.since.elapsed() >= RESULTS_MAX_AGE)
+        .map(|(id, _)| *id)
+        .collect();
+    for id in expired {
+        if let Some(Waiter {
+            reply,
+            since,
+            bytes,
+        }) = waiters.remove(&id)
+        {
+            shared.release_pending(1, bytes);
+            reply.send(Err(Error::BatchFailed {
+                cause: Arc::new(Error::Store(StoreError::Postgres {
+                    op: "wait for the sequencer",
+                    message: format!(
+                        "queued entry {id} got no result in {:?}; it may still be logged",
+                        since.elapsed()
+                    ),
+                })),
             }));
         }
     }

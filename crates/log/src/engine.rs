@@ -102,6 +102,13 @@ pub(crate) struct Pending {
     pub(crate) reply: Reply,
 }
 
+impl Pending {
+    /// What the entry counts against [`Config::pool_bytes`].
+    pub(crate) fn pool_bytes(&self) -> usize {
+        self.entry.len() + self.terms.iter().map(Vec::len).sum::<usize>()
+    }
+}
+
 /// Which part a process plays in a log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -143,8 +150,8 @@ pub struct LogStatus {
     /// Cluster mode: who holds the sequencer lock (`application_name` and backend pid from
     /// `pg_stat_activity`, by default `waxseal-log <pid>@<host>`), as of the last poll.
     pub sequencer: Option<String>,
-    /// Entries waiting: this process's pool, plus the shared queue in cluster mode (as of the
-    /// last poll).
+    /// Entries waiting to be sequenced: this process's pool, plus in cluster mode the shared
+    /// queue of every member (as of the last poll).
     pub queued: u64,
     /// The published checkpoint's tree size, as this process serves it.
     pub checkpoint_size: u64,
@@ -394,7 +401,7 @@ impl Log {
         let (sequencer, queued, pool) = match &shared.cluster {
             Some(cluster) => (
                 cluster.sequencer(),
-                pending + cluster.queued(),
+                pending.saturating_sub(cluster.waiting()) + cluster.queued(),
                 Some(cluster.store.pool_status()),
             ),
             None => (None, pending, None),
@@ -464,12 +471,13 @@ impl Shared {
 
     /// Takes pool counters off for a batch leaving the pool.
     pub(crate) fn take_pending(&self, batch: &[Pending]) {
-        let bytes: usize = batch
-            .iter()
-            .map(|p| p.entry.len() + p.terms.iter().map(Vec::len).sum::<usize>())
-            .sum();
-        self.pending_entries
-            .fetch_sub(batch.len(), Ordering::AcqRel);
+        let bytes: usize = batch.iter().map(Pending::pool_bytes).sum();
+        self.release_pending(batch.len(), bytes);
+    }
+
+    /// Takes `entries` entries of `bytes` bytes off the pool counters.
+    pub(crate) fn release_pending(&self, entries: usize, bytes: usize) {
+        self.pending_entries.fetch_sub(entries, Ordering::AcqRel);
         self.pending_bytes.fetch_sub(bytes, Ordering::AcqRel);
     }
 }
@@ -522,7 +530,13 @@ impl Log {
             return Err(self.pushback());
         }
         let (reply, receiver) = channel();
-        shared.pending_entries.fetch_add(1, Ordering::AcqRel);
+        // In cluster mode entries stay counted until answered, so the pool bounds the
+        // member's waiting clients and its share of the queue, not only the channel.
+        if shared.pending_entries.fetch_add(1, Ordering::AcqRel) >= shared.config.pool_entries {
+            shared.pending_entries.fetch_sub(1, Ordering::AcqRel);
+            shared.pending_bytes.fetch_sub(len, Ordering::AcqRel);
+            return Err(self.pushback());
+        }
         match self.inner.sender.try_send(Pending {
             entry,
             key,

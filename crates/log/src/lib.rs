@@ -15,6 +15,13 @@
 //! When the pool is full, [`Log::append`] fails with [`Error::Pushback`] instead of queueing
 //! without bound, so memory is bounded by the pool, not by the log.
 //!
+//! Two stores ship: [`SqliteStore`] (embedded, one file) and [`PgStore`] (PostgreSQL, several
+//! logs per database, TLS by `sslmode`). On PostgreSQL, several processes can also be one log
+//! ([`Log::open_cluster`]): each validates its own submissions and queues them in the database,
+//! the process holding the log's advisory lock sequences them all, and every process serves
+//! reads; see the `cluster` notes on [`Log::open_cluster`] and the contract notes on [`PgStore`].
+//! [`Log::status`] reports the role, queue and counters of either mode.
+//!
 //! Entries are logged verbatim by default ([`Verbatim`]: tlog-tiles entry bundles). A
 //! personality whose stored entries depend on their index and sequencing time, such as
 //! static-ct-api's `TileLeaf`, gives the engine an [`EntryFormat`] ([`Config::with_format`]):

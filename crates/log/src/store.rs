@@ -55,6 +55,18 @@ pub struct Integration {
 /// survive a crash of the process or of the machine (fsync or equivalent). When they return
 /// `Err`, the change MAY or MAY NOT have been made; the engine then MUST NOT acknowledge the
 /// entries involved and re-reads the state with [`Store::load`] before writing again.
+///
+/// Where the guarantees come from in the shipped stores:
+///
+/// - [`crate::SqliteStore`]: one transaction per write (`BEGIN IMMEDIATE`, the single write
+///   lock) in WAL mode with `synchronous=FULL` (fsync on commit); readers see committed
+///   snapshots.
+/// - [`crate::PgStore`]: one transaction per write; atomic visibility from PostgreSQL's
+///   transaction isolation (`READ COMMITTED`: a statement sees only committed transactions,
+///   all of each); writers of a log serialised by `SELECT ... FOR UPDATE` on its tree row,
+///   under which the size guard is checked; durability from `synchronous_commit = on`, set
+///   on every session (commit returns once the WAL is flushed); in cluster mode, one
+///   sequencer from a session-level advisory lock, with the size guard behind it.
 pub trait Store: Send + Sync + std::fmt::Debug {
     /// The backend's name for status reports, such as `"sqlite"`, `"postgres"` or `"memory"`.
     fn backend(&self) -> &'static str {

@@ -337,6 +337,32 @@ impl<S: Store> Store for FaultyStore<S> {
     }
 }
 
+/// Holds a cluster log's sequencer lock from the test, so that no member sequences until it is
+/// dropped: a way to observe queued entries, pushback and take-over deterministically.
+#[derive(Debug)]
+pub struct SequencerLock {
+    /// The session holding the lock; dropping it ends the session and frees the lock.
+    _session: crate::postgres::HeldLock,
+}
+
+impl SequencerLock {
+    /// Waits until the lock of `store`'s log is free and takes it.
+    ///
+    /// # Errors
+    ///
+    /// Database failures.
+    pub fn take(store: &crate::PgStore) -> Result<Self, StoreError> {
+        let never = std::sync::atomic::AtomicBool::new(false);
+        store
+            .acquire_lock(&never, std::time::Duration::from_millis(50))?
+            .map(|session| Self { _session: session })
+            .ok_or(StoreError::Postgres {
+                op: "take the sequencer lock",
+                message: "stopped".into(),
+            })
+    }
+}
+
 /// A [`MemoryStore`] whose integrations wait while the test holds its gate closed: a way to
 /// fill the pool deterministically and observe pushback.
 #[derive(Debug, Default)]
@@ -428,4 +454,41 @@ impl IssuerStore for GatedStore {
     fn issuer(&self, fingerprint: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError> {
         self.inner.issuer(fingerprint)
     }
+}
+
+/// Durable appends per second: appends `total` distinct entries of `entry_len` bytes to `log`,
+/// keeping `in_flight` outstanding, and counts only acknowledged ones (durable and covered by a
+/// published checkpoint). Returns `(acknowledged, appends per second)`. For engine-only
+/// comparisons of backends and batch sizes.
+///
+/// # Errors
+///
+/// The first append that fails.
+pub fn durable_appends_per_second(
+    log: &crate::Log,
+    total: usize,
+    in_flight: usize,
+    entry_len: usize,
+) -> Result<(usize, f64), crate::Error> {
+    let start = std::time::Instant::now();
+    let nonce = start.elapsed().as_nanos() ^ u128::from(std::process::id());
+    let mut window = VecDeque::with_capacity(in_flight.max(1));
+    let mut acknowledged = 0;
+    for i in 0..total {
+        let mut entry = format!("bench-{nonce}-{i}-").into_bytes();
+        entry.resize(entry_len.max(entry.len()), b'.');
+        window.push_back(log.append(entry)?);
+        if window.len() >= in_flight.max(1)
+            && let Some(pending) = window.pop_front()
+        {
+            pending.wait()?;
+            acknowledged += 1;
+        }
+    }
+    for pending in window {
+        pending.wait()?;
+        acknowledged += 1;
+    }
+    let seconds = start.elapsed().as_secs_f64().max(f64::EPSILON);
+    Ok((acknowledged, acknowledged as f64 / seconds))
 }

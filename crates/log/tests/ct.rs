@@ -157,3 +157,57 @@ fn futures_lite_block_on<F: std::future::Future>(future: F) -> F::Output {
         }
     }
 }
+
+/// Two CT members on one PostgreSQL database, called from inside a tokio runtime: one log,
+/// SCTs from either member, issuers stored by one served by the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ct_cluster_members_are_one_log() {
+    use waxseal_log::{PgOptions, PgStore};
+    let server = waxseal_log::testing::PostgresServer::start().unwrap();
+    let url = server.create_database("ct").unwrap();
+    let ca = CertificateAuthority::generate(
+        Algorithm::EcdsaP256Sha256,
+        &CaNames::default(),
+        SystemTime::now(),
+        Duration::from_secs(86_400),
+    )
+    .unwrap();
+    let pkcs8 = SigningKey::generate(Algorithm::EcdsaP256Sha256)
+        .unwrap()
+        .to_pkcs8_der();
+    let member = || {
+        let store = PgStore::connect(&PgOptions::new(&url, "ct")).unwrap();
+        let key = SigningKey::from_pkcs8_der(&pkcs8).unwrap();
+        Arc::new(CtLog::open_cluster(store, key, config(), vec![ca.root_der().to_vec()]).unwrap())
+    };
+    let members = [member(), member()];
+    let mut issued = Vec::new();
+    for i in 0..6 {
+        let (precert, chain) = precert_chain(&ca, i);
+        let response = members[i % 2].add_pre_chain(chain).await.unwrap();
+        issued.push((precert, response));
+    }
+    let mut indexes: Vec<u64> = issued.iter().map(|(_, r)| r.leaf_index()).collect();
+    indexes.sort_unstable();
+    assert_eq!(indexes, (0..6).collect::<Vec<_>>());
+    for (precert, response) in &issued {
+        verify_sct(
+            response.sct(),
+            &members[0].public_key(),
+            precert.issuer_key_hash(),
+            precert.precert_tbs(),
+        )
+        .unwrap();
+    }
+    assert_eq!(
+        members[1]
+            .issuer(&waxseal_crypto::sha256(ca.intermediate_der()))
+            .unwrap()
+            .as_deref(),
+        Some(ca.intermediate_der())
+    );
+    let store = PgStore::connect(&PgOptions::new(&url, "ct")).unwrap();
+    let format = config().with_format(Arc::new(StaticCtFormat));
+    let checked = check_log(store.as_ref(), &format, members[0].verifier()).unwrap();
+    assert_eq!(checked.size, 6);
+}

@@ -401,3 +401,32 @@ fn search_terms_index_new_entries() {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("log.db")).unwrap());
     search_terms_case(&mut TestLog::new(store, TestLog::fast_config()));
 }
+
+#[test]
+fn durable_append_rate_sqlite_and_postgres() {
+    // Engine-only: same batch sizes, 256 appends in flight, 200-byte entries.
+    use crate::harness::{Backend, Stores};
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let mut stores = Stores::new(backend);
+        let t = TestLog::new(stores.store(), TestLog::fast_config());
+        let (acked, rate) =
+            waxseal_log::testing::durable_appends_per_second(t.log(), 3000, 256, 200).unwrap();
+        assert_eq!(acked, 3000);
+        assert_eq!(t.log().checkpoint().size, 3000);
+        t.check();
+        let status = t.log().status();
+        assert_eq!(status.role, waxseal_log::Role::Single);
+        assert_eq!(
+            status.backend,
+            if backend == Backend::Sqlite {
+                "sqlite"
+            } else {
+                "postgres"
+            }
+        );
+        assert_eq!(status.integrated_entries, 3000);
+        assert_eq!((status.queued, status.checkpoint_size), (0, 3000));
+        assert!(status.last_batch_entries > 0 && status.sequencer.is_none());
+        eprintln!("{backend:?}: {rate:.0} durable appends/s");
+    }
+}

@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use waxseal_log::testing::{Failure, MemoryStore, Operation};
+use waxseal_log::testing::{Failure, FaultyStore, Operation};
 use waxseal_log::{Config, Error, Store};
 
-use crate::harness::{ORIGIN, TestLog, entries};
+use crate::harness::{Backend, ORIGIN, Stores, TestLog, entries};
 
 struct Case {
     name: &'static str,
@@ -79,20 +79,34 @@ fn config() -> Config {
 }
 
 #[test]
-fn sequencing_survives_every_store_failure() {
-    sequencing_survives_every_store_failure_with(false);
+fn sequencing_survives_every_store_failure_memory() {
+    sequencing_survives_every_store_failure_on(Backend::Memory);
 }
 
 #[test]
-fn stamped_sequencing_survives_every_store_failure() {
-    // Entries sealed with their index and time: a retried batch seals them again, and a
-    // batch persisted anyway keeps its first index and time.
-    sequencing_survives_every_store_failure_with(true);
+fn sequencing_survives_every_store_failure_sqlite() {
+    sequencing_survives_every_store_failure_on(Backend::Sqlite);
 }
 
-fn sequencing_survives_every_store_failure_with(stamped: bool) {
+#[test]
+fn sequencing_survives_every_store_failure_postgres() {
+    sequencing_survives_every_store_failure_on(Backend::Postgres);
+}
+
+/// The whole table over one backend, verbatim and stamped; then the open-time cases.
+fn sequencing_survives_every_store_failure_on(backend: Backend) {
+    let mut stores = Stores::new(backend);
+    sequencing_survives_every_store_failure_with(&mut stores, false);
+    // Entries sealed with their index and time: a retried batch seals them again, and a
+    // batch persisted anyway keeps its first index and time.
+    sequencing_survives_every_store_failure_with(&mut stores, true);
+    open_recovers_a_tree_without_a_checkpoint(&mut stores);
+    open_fails_cleanly_on_a_failing_store(&mut stores);
+}
+
+fn sequencing_survives_every_store_failure_with(stores: &mut Stores, stamped: bool) {
     for case in CASES {
-        let store = Arc::new(MemoryStore::new());
+        let store = Arc::new(FaultyStore::new(stores.store()));
         let store_dyn = Arc::clone(&store) as Arc<dyn Store>;
         let mut t = if stamped {
             TestLog::stamped(store_dyn, config())
@@ -146,10 +160,9 @@ fn sequencing_survives_every_store_failure_with(stamped: bool) {
     }
 }
 
-#[test]
-fn open_recovers_a_tree_without_a_checkpoint() {
+fn open_recovers_a_tree_without_a_checkpoint(stores: &mut Stores) {
     // A crash between integration and publication leaves a durable tree with no checkpoint.
-    let store = Arc::new(MemoryStore::new());
+    let store = Arc::new(FaultyStore::new(stores.store()));
     let mut t = TestLog::new(Arc::clone(&store) as Arc<dyn Store>, config());
     t.append_ok(&entries("a", 20));
     store.fail_next(Operation::Publish, Failure::NotPersisted);
@@ -165,9 +178,8 @@ fn open_recovers_a_tree_without_a_checkpoint() {
     t.check();
 }
 
-#[test]
-fn open_fails_cleanly_on_a_failing_store() {
-    let store = Arc::new(MemoryStore::new());
+fn open_fails_cleanly_on_a_failing_store(stores: &mut Stores) {
+    let store = Arc::new(FaultyStore::new(stores.store()));
     let mut t = TestLog::new(Arc::clone(&store) as Arc<dyn Store>, config());
     t.append_ok(&entries("a", 3));
     store.fail_next(Operation::Load, Failure::NotPersisted);

@@ -269,3 +269,66 @@ pub(crate) fn entries(prefix: &str, count: usize) -> Vec<Vec<u8>> {
         .map(|i| format!("{prefix}-{i}").into_bytes())
         .collect()
 }
+
+/// A storage backend the parametrised suites run over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Backend {
+    Memory,
+    Sqlite,
+    Postgres,
+}
+
+/// Makes fresh stores of one backend: temporary SQLite files, or logs in a database of a
+/// throwaway PostgreSQL server (several logs in one database, as in production).
+pub(crate) struct Stores {
+    backend: Backend,
+    dir: tempfile::TempDir,
+    server: Option<waxseal_log::testing::PostgresServer>,
+    url: Option<String>,
+    made: usize,
+}
+
+impl Stores {
+    pub(crate) fn new(backend: Backend) -> Self {
+        let (server, url) = if backend == Backend::Postgres {
+            let server = waxseal_log::testing::PostgresServer::start()
+                .unwrap_or_else(|e| panic!("the PostgreSQL variant needs a server: {e}"));
+            let url = server.create_database("log_tests").unwrap();
+            (Some(server), Some(url))
+        } else {
+            (None, None)
+        };
+        Self {
+            backend,
+            dir: tempfile::tempdir().unwrap(),
+            server,
+            url,
+            made: 0,
+        }
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        self.url.as_deref().expect("a PostgreSQL backend")
+    }
+
+    pub(crate) fn server(&self) -> &waxseal_log::testing::PostgresServer {
+        self.server.as_ref().expect("a PostgreSQL backend")
+    }
+
+    /// A new, empty store.
+    pub(crate) fn store(&mut self) -> Arc<dyn Store> {
+        self.made += 1;
+        match self.backend {
+            Backend::Memory => Arc::new(waxseal_log::testing::MemoryStore::new()),
+            Backend::Sqlite => Arc::new(
+                waxseal_log::SqliteStore::open(self.dir.path().join(format!("{}.db", self.made)))
+                    .unwrap(),
+            ),
+            Backend::Postgres => waxseal_log::PgStore::connect(&waxseal_log::PgOptions::new(
+                self.url(),
+                &format!("log-{}", self.made),
+            ))
+            .unwrap(),
+        }
+    }
+}

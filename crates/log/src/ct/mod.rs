@@ -197,6 +197,38 @@ impl CtLog {
         config: Config,
         roots: Vec<Vec<u8>>,
     ) -> Result<Self, CtError> {
+        let issuers = Arc::clone(&store) as Arc<dyn IssuerStore>;
+        Self::open_with(key, config, roots, issuers, |signer, config| {
+            Log::open(store, signer, config)
+        })
+    }
+
+    /// Like [`CtLog::open`], as a member of a cluster ([`Log::open_cluster`]): several
+    /// processes on one PostgreSQL database are one CT log. Each member checks chains, stores
+    /// issuers and signs SCTs itself; the member holding the sequencer lock sequences.
+    ///
+    /// # Errors
+    ///
+    /// [`CtError::KeyUnsupported`]; the errors of [`Log::open_cluster`].
+    pub fn open_cluster(
+        store: Arc<crate::PgStore>,
+        key: SigningKey,
+        config: Config,
+        roots: Vec<Vec<u8>>,
+    ) -> Result<Self, CtError> {
+        let issuers = Arc::clone(&store) as Arc<dyn IssuerStore>;
+        Self::open_with(key, config, roots, issuers, |signer, config| {
+            Log::open_cluster(store, signer, config)
+        })
+    }
+
+    fn open_with(
+        key: SigningKey,
+        config: Config,
+        roots: Vec<Vec<u8>>,
+        issuers: Arc<dyn IssuerStore>,
+        open: impl FnOnce(Arc<dyn waxseal_note::NoteSigner>, Config) -> Result<Log, Error>,
+    ) -> Result<Self, CtError> {
         let algorithm = key.algorithm();
         if algorithm != Algorithm::EcdsaP256Sha256 {
             return Err(CtError::KeyUnsupported { algorithm });
@@ -207,8 +239,7 @@ impl CtLog {
         let signer = Rfc6962Signer::new(&config.origin, note_key).map_err(unsupported)?;
         let verifier = signer.verifier();
         let config = config.with_format(Arc::new(StaticCtFormat));
-        let issuers = Arc::clone(&store) as Arc<dyn IssuerStore>;
-        let log = Log::open(store, Arc::new(ClockSigner::new(signer)), config)?;
+        let log = open(Arc::new(ClockSigner::new(signer)), config)?;
         Ok(Self {
             log,
             key,

@@ -39,6 +39,10 @@ use tls::RustlsConnect;
 #[non_exhaustive]
 pub struct PgOptions {
     /// `postgres://user:password@host:port/database?sslmode=...&sslrootcert=...`.
+    ///
+    /// `sslmode` is `disable` (the default when absent), `require` (encrypted, the server
+    /// unverified) or `verify-full` (chain and host name verified against `sslrootcert` or the
+    /// system's roots); others are refused. Other parameters go to `tokio-postgres`.
     pub url: String,
     /// The log's name; every row of the log is keyed by it.
     pub log: String,
@@ -643,7 +647,7 @@ impl PgStore {
             let count = entries.len() as i64;
             let ids: Vec<i64> = tx
                 .query(
-                    "SELECT nextval('log_queue_ids') FROM generate_series(1, $1)",
+                    "SELECT nextval('log_queue_ids') FROM generate_series(1, $1::int8)",
                     &[&count],
                 )
                 .await
@@ -783,8 +787,17 @@ impl PgStore {
         let (pool, log) = (self.pool.clone(), self.log.clone());
         let size = to_i64(size, "tree size")?;
         self.call(async move {
-            let client = pool.get().await.map_err(pool_error)?;
-            let rows = client
+            let mut client = pool.get().await.map_err(pool_error)?;
+            let tx = client
+                .transaction()
+                .await
+                .map_err(pg("begin taking results"))?;
+            // A delete lost in a server crash only leaves rows for the collector: no need to
+            // wait for the disk.
+            tx.batch_execute("SET LOCAL synchronous_commit = off")
+                .await
+                .map_err(pg("relax the commit"))?;
+            let rows = tx
                 .query(
                     "DELETE FROM log_results WHERE log = $1 AND id = ANY($2) AND idx < $3 \
                      RETURNING id, idx, duplicate, time_ms",
@@ -792,6 +805,7 @@ impl PgStore {
                 )
                 .await
                 .map_err(pg("take results"))?;
+            tx.commit().await.map_err(pg("commit taking results"))?;
             rows.iter()
                 .map(|r| {
                     Ok(QueueResult {
@@ -1297,6 +1311,79 @@ mod tests {
         assert!(
             !format!("{:?}", PgOptions::new("postgres://u:secret@db/x", "ct")).contains("secret")
         );
+    }
+
+    /// The queue's exactly-once guard, results and their collection, on a real server.
+    #[test]
+    fn queue_results_are_written_with_the_integration_and_collected() {
+        let server = crate::testing::PostgresServer::start().unwrap();
+        let store = PgStore::connect(&PgOptions::new(&server.url("postgres"), "q")).unwrap();
+        let key = |n: u8| waxseal_merkle::leaf_hash(&[n]);
+        let ids = store
+            .enqueue(vec![
+                (b"a".to_vec(), key(1), vec![b"t".to_vec()]),
+                (b"b".to_vec(), key(2), Vec::new()),
+            ])
+            .unwrap();
+        assert_eq!(ids.len(), 2);
+        assert_eq!(store.queue_len().unwrap(), 2);
+        let queued = store.queued(10).unwrap();
+        assert_eq!(queued.iter().map(|q| q.id).collect::<Vec<_>>(), ids);
+        assert_eq!(queued[0].terms, vec![b"t".to_vec()]);
+        assert_eq!(queued[1].key, key(2));
+
+        let result = |id, index| QueueResult {
+            id,
+            index,
+            duplicate: false,
+            time_ms: 5,
+        };
+        let empty = Integration {
+            start: 0,
+            size: 0,
+            time_ms: 5,
+            ..Integration::default()
+        };
+        // An id that is not queued: nothing changes.
+        let err = store
+            .integrate_queued(&empty, &[result(ids[0], 0), result(-1, 1)])
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            StoreError::QueueMismatch {
+                expected: 2,
+                removed: 1
+            }
+        ));
+        assert_eq!(store.queue_len().unwrap(), 2);
+        // A stale size: nothing changes either.
+        let stale = Integration {
+            start: 7,
+            ..empty.clone()
+        };
+        assert!(matches!(
+            store.integrate_queued(&stale, &[result(ids[0], 0)]),
+            Err(StoreError::SizeMismatch { .. })
+        ));
+        assert_eq!(store.queue_len().unwrap(), 2);
+
+        store
+            .integrate_queued(&empty, &[result(ids[0], 0), result(ids[1], 1)])
+            .unwrap();
+        assert_eq!(store.queue_len().unwrap(), 0);
+        // Taking the same ids twice would be sequencing twice: the rows are gone.
+        assert!(matches!(
+            store.integrate_queued(&empty, &[result(ids[0], 0)]),
+            Err(StoreError::QueueMismatch { .. })
+        ));
+        // Only results below the published size are taken, each once.
+        let taken = store.take_results(ids.clone(), 1).unwrap();
+        assert_eq!(taken, vec![result(ids[0], 0)]);
+        assert!(store.take_results(ids.clone(), 1).unwrap().is_empty());
+        // The other belongs to a front end that went away: collected by age.
+        assert_eq!(store.collect_results(Duration::from_secs(3600)).unwrap(), 0);
+        assert_eq!(store.collect_results(Duration::ZERO).unwrap(), 1);
+        assert!(store.take_results(ids, 10).unwrap().is_empty());
     }
 
     #[test]

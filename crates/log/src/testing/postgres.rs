@@ -24,6 +24,8 @@ pub struct PostgresServer {
     bin: PathBuf,
     /// `Some("postgres")` when the server runs as that user.
     run_as: Option<String>,
+    /// With TLS: the CA file that issued the server's certificate.
+    ca_file: Option<PathBuf>,
 }
 
 static STARTED: AtomicU64 = AtomicU64::new(0);
@@ -111,6 +113,26 @@ impl PostgresServer {
     /// A message naming the problem: no PostgreSQL binaries, no `postgres` user when running
     /// as root, or `initdb`/`pg_ctl` failing.
     pub fn start() -> Result<Self, String> {
+        Self::start_with(false)
+    }
+
+    /// Creates and starts a server that also accepts TLS, with a certificate for `127.0.0.1`
+    /// and `localhost` issued by a fresh test CA ([`PostgresServer::ca_file`]); made with the
+    /// `openssl` command.
+    ///
+    /// # Errors
+    ///
+    /// As [`PostgresServer::start`], and `openssl` missing or failing.
+    pub fn start_with_tls() -> Result<Self, String> {
+        Self::start_with(true)
+    }
+
+    /// The CA file of a server started with [`PostgresServer::start_with_tls`].
+    pub fn ca_file(&self) -> Option<&Path> {
+        self.ca_file.as_deref()
+    }
+
+    fn start_with(tls: bool) -> Result<Self, String> {
         let bin = find_bin()?;
         let run_as = is_root().then(|| "postgres".to_string());
         let nanos = SystemTime::now()
@@ -128,11 +150,29 @@ impl PostgresServer {
             port: 0,
             bin,
             run_as,
+            ca_file: None,
         };
+        let mut tls_options = String::new();
+        if tls {
+            server.make_certificates()?;
+            tls_options = format!(
+                " -c ssl=on -c ssl_cert_file={0}/server.pem -c ssl_key_file={0}/server.key",
+                server.dir.display()
+            );
+            server.ca_file = Some(server.dir.join("ca.pem"));
+        }
         if let Some(user) = &server.run_as {
             let (uid, gid) = id_of(user)?;
-            std::os::unix::fs::chown(&server.dir, Some(uid), Some(gid))
-                .map_err(|e| format!("couldn't hand {} to {user}: {e}", server.dir.display()))?;
+            for path in [
+                server.dir.clone(),
+                server.dir.join("server.pem"),
+                server.dir.join("server.key"),
+            ] {
+                if path.exists() {
+                    std::os::unix::fs::chown(&path, Some(uid), Some(gid))
+                        .map_err(|e| format!("couldn't hand {} to {user}: {e}", path.display()))?;
+                }
+            }
         }
         let data = server.data.to_string_lossy().into_owned();
         let out = server.run(
@@ -150,13 +190,22 @@ impl PostgresServer {
         if !out.status.success() {
             return Err(describe("initdb", &out));
         }
+        if tls {
+            // TCP only with TLS; the test's own administration goes over the Unix socket.
+            std::fs::write(
+                server.data.join("pg_hba.conf"),
+                "local all all trust\nhostssl all all 127.0.0.1/32 trust\n\
+                 hostnossl all all 127.0.0.1/32 reject\n",
+            )
+            .map_err(|e| format!("couldn't write pg_hba.conf: {e}"))?;
+        }
         // A free port may be taken between the probe and the bind: try a few.
         let mut last = String::new();
         for _ in 0..5 {
             server.port = free_port()?;
             let options = format!(
                 "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200 \
-                 -c fsync=on -c synchronous_commit=on",
+                 -c fsync=on -c synchronous_commit=on{tls_options}",
                 server.port,
                 server.dir.display()
             );
@@ -177,6 +226,87 @@ impl PostgresServer {
             );
         }
         Err(last)
+    }
+
+    /// A test CA and a server certificate it issued, in the server's directory.
+    fn make_certificates(&self) -> Result<(), String> {
+        let dir = &self.dir;
+        std::fs::write(
+            dir.join("server.ext"),
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=critical,CA:FALSE\n\
+             keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+        )
+        .map_err(|e| format!("couldn't write the certificate extensions: {e}"))?;
+        let steps: [&[&str]; 3] = [
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=waxseal test CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign",
+            ],
+            &[
+                "req",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=localhost",
+            ],
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "server.pem",
+                "-days",
+                "2",
+                "-extfile",
+                "server.ext",
+            ],
+        ];
+        for args in steps {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(dir)
+                .output()
+                .map_err(|e| format!("couldn't run openssl (install it): {e}"))?;
+            if !out.status.success() {
+                return Err(describe("openssl", &out));
+            }
+        }
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            dir.join("server.key"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .map_err(|e| format!("couldn't restrict the server key: {e}"))
     }
 
     fn run(&self, program: &str, args: &[&str]) -> Result<Output, String> {
@@ -229,8 +359,47 @@ impl PostgresServer {
                 "database name {name:?} must be ASCII letters, digits, '_' or '-'"
             ));
         }
-        let url = self.url("postgres");
         let statement = format!("CREATE DATABASE \"{name}\"");
+        self.execute(statement)?;
+        Ok(self.url(name))
+    }
+
+    /// Waits until no session of process `pid` is left on the server (a killed process's
+    /// sessions end once the server notices, and may commit a transaction already sent).
+    ///
+    /// # Errors
+    ///
+    /// Sessions still open after `timeout`, or a failed query.
+    pub fn wait_for_sessions_to_end(
+        &self,
+        pid: u32,
+        timeout: std::time::Duration,
+    ) -> Result<(), String> {
+        let deadline = std::time::Instant::now() + timeout;
+        let statement = format!(
+            "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_stat_activity \
+             WHERE application_name LIKE 'waxseal-log {pid}@%') \
+             THEN RAISE EXCEPTION 'sessions left'; END IF; END $$"
+        );
+        loop {
+            match self.execute(statement.clone()) {
+                Ok(()) => return Ok(()),
+                Err(e) if std::time::Instant::now() >= deadline => {
+                    return Err(format!("process {pid}'s sessions did not end: {e}"));
+                }
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            }
+        }
+    }
+
+    /// Runs `statement` on the `postgres` database, over the Unix socket.
+    fn execute(&self, statement: String) -> Result<(), String> {
+        let mut config = tokio_postgres::Config::new();
+        config
+            .user(SUPERUSER)
+            .dbname("postgres")
+            .host_path(&self.dir)
+            .port(self.port);
         // A thread of its own, so that this works from inside a tokio runtime too.
         std::thread::spawn(move || -> Result<(), String> {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -238,7 +407,8 @@ impl PostgresServer {
                 .build()
                 .map_err(|e| e.to_string())?;
             runtime.block_on(async move {
-                let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                let (client, connection) = config
+                    .connect(tokio_postgres::NoTls)
                     .await
                     .map_err(|e| format!("couldn't connect to the test server: {e}"))?;
                 tokio::spawn(connection);
@@ -249,8 +419,7 @@ impl PostgresServer {
             })
         })
         .join()
-        .map_err(|_| "the database-creating thread panicked".to_string())??;
-        Ok(self.url(name))
+        .map_err(|_| "the database thread panicked".to_string())?
     }
 }
 
