@@ -55,9 +55,11 @@ const CLIENT_THREADS: usize = 6;
 const IO_TIMEOUT: Duration = Duration::from_secs(30);
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// The failover bound this test enforces: from SIGKILL of the sequencer to a newer checkpoint
-/// served by a survivor. The engine retries the lock about every second and reloads the tree
-/// from the database before sequencing; the README gives the measured distribution.
-const FAILOVER_BOUND: Duration = Duration::from_secs(10);
+/// served by a survivor. The kernel closes the dead sequencer's session, PostgreSQL drops its
+/// advisory lock, a survivor takes it at its next try (every 300 ms), reloads the tree and
+/// publishes the queued batch: a few hundred milliseconds (the README gives the measured
+/// figures); the bound leaves room for a loaded 2-core CI machine.
+const FAILOVER_BOUND: Duration = Duration::from_secs(5);
 
 /// A small xorshift generator for the kill schedule.
 struct Rng(u64);
