@@ -989,3 +989,62 @@ fn sigkill_of_the_sequencer_keeps_every_acknowledged_entry() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// `waxseal bench cluster --json` on a throwaway PostgreSQL server, with tiny runs: every figure
+/// the README quotes is in the report, and each run did real work.
+#[test]
+fn bench_cluster_reports_every_figure() {
+    let out = waxseal(&[
+        "bench",
+        "cluster",
+        "--engine-entries",
+        "600",
+        "--size-entries",
+        "1000",
+        "--seconds",
+        "1",
+        "--concurrency",
+        "4",
+        "--failovers",
+        "1",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let engine = report["engine"].as_array().unwrap();
+    assert_eq!(engine.len(), 3, "{report}");
+    for run in engine {
+        assert!(
+            run["sqlite_entries_per_sec"].as_f64().unwrap() > 0.0,
+            "{run}"
+        );
+        assert!(
+            run["postgres_entries_per_sec"].as_f64().unwrap() > 0.0,
+            "{run}"
+        );
+    }
+    let size = &report["size"];
+    assert_eq!(size["entries"], 1000);
+    assert!(size["postgres_bytes"].as_u64().unwrap() > 0, "{size}");
+    assert!(size["sqlite_bytes"].as_u64().unwrap() > 0, "{size}");
+    let http = report["http"].as_array().unwrap();
+    let targets: Vec<&str> = http
+        .iter()
+        .map(|r| r["targets"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        targets,
+        ["sequencer", "sequencer+1", "sequencer+2", "followers"]
+    );
+    for run in http {
+        assert!(run["created"].as_u64().unwrap() > 0, "{run}");
+        assert_eq!(run["failed"], 0, "{run}");
+    }
+    assert_eq!(report["failover"]["runs_ms"].as_array().unwrap().len(), 1);
+    assert!(
+        report["sequencer_ceiling_entries_per_sec"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+}

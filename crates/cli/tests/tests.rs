@@ -9,7 +9,8 @@
 //! - `cluster`: three `waxseal serve --database` front ends on a real PostgreSQL server; the
 //!   Rekor v1 sequencer SIGKILLed under load every cycle; every 201 stays in the log exactly once
 //!   at its index, every checkpoint is consistent, failover is bounded; v2 and CT writes through
-//!   followers; health, readiness, metrics and `waxseal admin status`;
+//!   followers; health, readiness, metrics and `waxseal admin status`; `waxseal bench cluster
+//!   --json` reports every figure;
 //! - `bench`: `waxseal bench log --json` reports the promised figures;
 //! - `sign`: `waxseal sign` keyless on Rekor v1 and v2, digests, in-toto statements, managed keys,
 //!   client credentials and `conformance sign-bundle`, each bundle checked by `waxseal verify`;
