@@ -1,6 +1,7 @@
 // Shared by the interop/js tests: a `waxseal serve` on a fresh data directory (startInstance /
-// stopInstance), tokens from `waxseal token`, and signing and verifying with sigstore-js against
-// the instance's signing config and trusted root.
+// stopInstance), or a cluster (PostgreSQL and two `waxseal serve --database` front ends, the
+// client pointed at the follower; interop/pgcluster.py), tokens from `waxseal token`, and
+// signing and verifying with sigstore-js against the instance's signing config and trusted root.
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -18,6 +19,10 @@ export const WAXSEAL_BIN = process.env.WAXSEAL_BIN;
 export const EMAIL = 'alice@example.com';
 export const STARTUP_TIMEOUT_MS = 30_000;
 export const IN_TOTO = 'application/vnd.in-toto+json';
+// `single`: one `waxseal serve` on SQLite; `cluster`: interop/pgcluster.py.
+export const TOPOLOGIES = ['single', 'cluster'];
+const PYTHON = process.env.SIGSTORE_PYTHON || 'python3';
+const PGCLUSTER = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'pgcluster.py');
 
 export function waxseal(...args) {
   const result = spawnSync(WAXSEAL_BIN, args, { encoding: 'utf8', timeout: 120_000 });
@@ -68,27 +73,44 @@ export class Instance {
   }
 }
 
-export async function startInstance() {
+// The first stdout line of `proc` (rejects on exit or after the startup timeout).
+function firstLine(proc, what, log) {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${what} printed nothing; log:\n${log()}`)), 2 * STARTUP_TIMEOUT_MS);
+    proc.stdout.on('data', (chunk) => {
+      out += chunk;
+      const nl = out.indexOf('\n');
+      if (nl >= 0) { clearTimeout(timer); resolve(out.slice(0, nl)); }
+    });
+    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${what} exited ${code}; log:\n${log()}`)); });
+  });
+}
+
+// A cluster from interop/pgcluster.py, which prints its JSON description once ready and tears
+// down on SIGTERM; `base` is the follower front end's URL.
+async function startCluster(dir) {
+  const proc = spawn(PYTHON, [PGCLUSTER, WAXSEAL_BIN, dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let log = '';
+  proc.stderr.on('data', (chunk) => { log += chunk; });
+  const line = await firstLine(proc, 'interop/pgcluster.py', () => log);
+  const cluster = JSON.parse(line);
+  return new Instance(dir, cluster.data, cluster.base, proc);
+}
+
+export async function startInstance(topology = 'single') {
   assert.ok(WAXSEAL_BIN && existsSync(WAXSEAL_BIN), `no waxseal binary at WAXSEAL_BIN=${WAXSEAL_BIN}`);
   const dir = mkdtempSync(path.join(tmpdir(), 'waxseal-js-'));
+  if (topology === 'cluster') return startCluster(dir);
   const data = path.join(dir, 'data');
   const proc = spawn(WAXSEAL_BIN, ['serve', '--data-dir', data, '--listen', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
   proc.stderr.on('data', (chunk) => { log += chunk; });
-  const firstLine = await new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`waxseal serve printed nothing; log:\n${log}`)), STARTUP_TIMEOUT_MS);
-    proc.stdout.on('data', (chunk) => {
-      out += chunk;
-      const nl = out.indexOf('\n');
-      if (nl >= 0) { clearTimeout(timer); resolve(out.slice(0, nl)); }
-    });
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`waxseal serve exited ${code}; log:\n${log}`)); });
-  });
-  const m = /at (http:\/\/\S+)/.exec(firstLine);
-  assert.ok(m, `waxseal serve printed ${JSON.stringify(firstLine)}; log:\n${log}`);
+  const first = await firstLine(proc, 'waxseal serve', () => log);
+  const m = /at (http:\/\/\S+)/.exec(first);
+  assert.ok(m, `waxseal serve printed ${JSON.stringify(first)}; log:\n${log}`);
   const config = path.join(data, 'trust', 'client_trust_config.json');
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   while (!existsSync(config)) {

@@ -10,6 +10,11 @@
 //   attestation on v1 verifies with sigstore-js. No sigstore-python DSSE on v2: INTEROP.md §5
 //   (JS logs dsse/0.0.2, sigstore-python only reads hashedrekord/0.0.2 entries).
 //
+// Every test runs against two topologies (harness.mjs TOPOLOGIES): `single` (one `waxseal serve`
+// on SQLite) and `cluster` (PostgreSQL and two `waxseal serve --database` front ends, sigstore-js
+// pointed at the one that is not the sequencer; interop/pgcluster.py). Select one with
+// `--test-name-pattern=cluster`.
+//
 // Run through interop/js/run (it installs node_modules and sets WAXSEAL_BIN).
 
 import assert from 'node:assert/strict';
@@ -22,7 +27,7 @@ import { after, before, describe, test } from 'node:test';
 import * as sigstore from 'sigstore';
 
 import {
-  EMAIL, IN_TOTO, jsSign, jsVerify, output, startInstance, stopInstance, waxseal,
+  EMAIL, IN_TOTO, TOPOLOGIES, jsSign, jsVerify, output, startInstance, stopInstance, waxseal,
 } from './harness.mjs';
 
 // A Python with sigstore-python 4.5.1 (interop/run's venv; interop/js/run sets it).
@@ -83,10 +88,10 @@ function assertWaxVerifies(instance, mode, file, bundlePath) {
   assert.equal(result.status, 1, `waxseal verify with another issuer:\n${output(result)}`);
 }
 
-describe('sigstore-js 4.1.1 against waxseal', () => {
+for (const topology of TOPOLOGIES) describe(`sigstore-js 4.1.1 against waxseal (${topology})`, () => {
   let instance;
 
-  before(async () => { instance = await startInstance(); });
+  before(async () => { instance = await startInstance(topology); });
 
   after(() => stopInstance(instance));
 

@@ -6,7 +6,10 @@ and DSSE attestations on Rekor v1 (INTEROP.md §5: DSSE on v2 is not interoperab
 clients). A tampered artifact, a wrong identity and a wrong issuer are refused by both.
 
 The instance is a fresh data directory; tokens come from `waxseal token` (the instance's
-built-in OIDC issuer)."""
+built-in OIDC issuer). Every test runs against two topologies: `single` (one `waxseal serve`
+on SQLite) and `cluster` (PostgreSQL and two `waxseal serve --database` front ends, the client
+pointed at the one that is not the sequencer; interop/pgcluster.py). Pick one with
+`-k single` or `-k cluster`."""
 
 import json
 import os
@@ -18,8 +21,12 @@ from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import pgcluster  # noqa: E402
+
 EMAIL = "alice@example.com"
 MODES = ["rekor-v1", "rekor-v2"]
+TOPOLOGIES = ["single", "cluster"]
 STARTUP_TIMEOUT = 30
 
 
@@ -54,8 +61,13 @@ class Instance:
         return result.stdout.strip()
 
 
-@pytest.fixture(scope="module")
-def instance(tmp_path_factory):
+@pytest.fixture(scope="module", params=TOPOLOGIES)
+def instance(request, tmp_path_factory):
+    if request.param == "cluster":
+        root = tmp_path_factory.mktemp("sigstore-cluster")
+        with pgcluster.cluster(waxseal_binary(), root) as (base, data, _sequencer, _client):
+            yield Instance(base, data)
+        return
     data = tmp_path_factory.mktemp("sigstore-data")
     log_path = data.parent / "serve.log"
     log = open(log_path, "w")

@@ -204,30 +204,55 @@ fn append_run(
     let store = Arc::new(SqliteStore::open(path).context("couldn't open the bench store")?);
     let key = SigningKey::generate(Algorithm::Ed25519).context("couldn't generate a key")?;
     let signer = Arc::new(Ed25519Signer::new(ORIGIN, key).context("couldn't make a signer")?);
-    let config = Config::new(ORIGIN)
+    let log = Log::open(store, signer, bench_config(ORIGIN, batch))
+        .context("couldn't open the bench log")?;
+    let seconds = drive_appends(&log, count, |i| {
+        let mut entry = vec![0x20_u8; entry_bytes];
+        entry[..8].copy_from_slice(&i.to_be_bytes());
+        (entry, Vec::new())
+    })?;
+    Ok((log, seconds))
+}
+
+/// The engine configuration of the append benchmarks: a large pool, batches of up to `batch`
+/// entries, 5 ms batching delay.
+pub(crate) fn bench_config(origin: &str, batch: usize) -> Config {
+    Config::new(origin)
         .with_pool(65_536, 256 << 20)
-        .with_batch(batch, Duration::from_millis(5));
-    let log = Log::open(store, signer, config).context("couldn't open the bench log")?;
+        .with_batch(batch, Duration::from_millis(5))
+}
+
+/// Appends entries `0..count` made by `entry` (bytes and search terms) from two producer
+/// threads, each keeping up to 16,384 appends in flight, and returns the seconds until the
+/// last acknowledgement.
+pub(crate) fn drive_appends(
+    log: &Log,
+    count: u64,
+    entry: impl Fn(u64) -> (Vec<u8>, Vec<Vec<u8>>) + Sync,
+) -> Result<f64> {
     let producers = 2u64;
     let start = Instant::now();
     std::thread::scope(|scope| -> Result<()> {
         let handles: Vec<_> = (0..producers)
             .map(|p| {
                 let log = log.clone();
+                let entry = &entry;
                 scope.spawn(move || -> Result<()> {
                     let mut in_flight = VecDeque::new();
                     let mut i = p;
                     while i < count {
-                        let mut entry = vec![0x20_u8; entry_bytes];
-                        entry[..8].copy_from_slice(&i.to_be_bytes());
-                        match log.append(entry) {
+                        let (bytes, terms) = entry(i);
+                        match log.append_with_terms(bytes, terms) {
                             Ok(pending) => {
                                 in_flight.push_back(pending);
                                 i += producers;
                             }
                             Err(waxseal_log::Error::Pushback { .. }) => {
-                                if let Some(oldest) = in_flight.pop_front() {
-                                    oldest.wait().context("append failed")?;
+                                match in_flight.pop_front() {
+                                    Some(oldest) => {
+                                        oldest.wait().context("append failed")?;
+                                    }
+                                    None => std::thread::sleep(Duration::from_millis(1)),
                                 }
                                 continue;
                             }
@@ -253,7 +278,7 @@ fn append_run(
         }
         Ok(())
     })?;
-    Ok((log, start.elapsed().as_secs_f64()))
+    Ok(start.elapsed().as_secs_f64())
 }
 
 /// Inclusion and consistency proofs at the latest size, for pseudo-random indexes, each run
@@ -290,7 +315,7 @@ fn proofs_per_sec(log: &Log) -> Result<(f64, f64)> {
 }
 
 /// A memory figure from /proc/self/status in MB (0 where unavailable).
-fn rss_mb(field: &str) -> f64 {
+pub(crate) fn rss_mb(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {

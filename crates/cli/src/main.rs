@@ -4,8 +4,10 @@
 //! Exit codes: 0 success, 1 a verification failed (verify commands), 2 usage or operational
 //! error.
 
+mod admin;
 mod attest;
 mod bench;
+mod bench_cluster;
 mod bench_enforce;
 mod bench_git;
 mod bench_image;
@@ -100,6 +102,9 @@ enum Command {
     /// Measure performance on this machine.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Operate a running instance.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -158,6 +163,15 @@ struct ServeArgs {
     /// configure S3; AWS_ENDPOINT_URL and AWS_ALLOW_HTTP=true for a local server).
     #[arg(long, env = "WAXSEAL_PUBLISH_URL")]
     publish_url: Option<String>,
+    /// Keep the logs in this PostgreSQL database (`postgres://user:password@host/db`) instead
+    /// of SQLite in the data directory. Several front ends may then serve one instance: each
+    /// runs `waxseal serve --database` on the same data directory (shared keys) and database.
+    #[arg(long, env = "WAXSEAL_DATABASE_URL")]
+    database: Option<String>,
+    /// A file whose first line is a bearer token letting non-loopback clients read
+    /// `/admin/status` (by default it answers loopback clients only).
+    #[arg(long, env = "WAXSEAL_ADMIN_TOKEN_FILE")]
+    admin_token_file: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -229,6 +243,9 @@ enum BenchCommand {
     /// Time added to `git commit` by signing (cold and with the credential cache) against a
     /// running instance, and `waxseal git verify` over a range, next to bundle verification.
     Git(bench_git::GitArgs),
+    /// The PostgreSQL backend: durable appends against SQLite, Rekor v1 writes through 1-3
+    /// front ends, failover time after SIGKILL of the sequencer, database size per entry.
+    Cluster(bench_cluster::ClusterArgs),
 }
 
 fn token(args: &TokenArgs) -> anyhow::Result<()> {
@@ -301,6 +318,11 @@ fn main() -> ExitCode {
             signing_log: args.signing_log,
             publish_dir: args.publish_dir.as_deref(),
             publish_url: args.publish_url.as_deref(),
+            backend: match args.database.as_deref() {
+                Some(url) => serve::Backend::Postgres { url },
+                None => serve::Backend::Sqlite,
+            },
+            admin_token_file: args.admin_token_file.as_deref(),
         })
         .map(|()| ExitCode::SUCCESS),
         Command::Token(args) => token(&args).map(|()| ExitCode::SUCCESS),
@@ -356,6 +378,10 @@ fn main() -> ExitCode {
         Command::Bench(BenchCommand::Policy(args)) => {
             bench_policy::run(&args).map(|()| ExitCode::SUCCESS)
         }
+        Command::Bench(BenchCommand::Cluster(args)) => {
+            bench_cluster::run(&args).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Admin(command) => admin::run(&command),
     };
     match result {
         Ok(code) => code,

@@ -10,16 +10,17 @@
 //! accounts). Keys are written 0600. Every start rewrites `trust/` ([`crate::trust`]).
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result, bail};
 use waxseal_crypto::Algorithm;
-use waxseal_log::{Config, Log, SqliteStore};
+use waxseal_log::{Config, Log, PgOptions, PgStore, Role, SqliteStore};
 use waxseal_note::{Ed25519Signer, NoteSigner, RekorV1Signer};
 use waxseal_server::Metrics;
 use waxseal_server::fulcio::{BuiltinCt, Fulcio};
+use waxseal_server::operator::{OperatedLog, Sizes, StoreSizes};
 use waxseal_server::rekor::{Rekor, V1Log, V2Log};
 
 use crate::datadir::DataDir;
@@ -40,6 +41,11 @@ pub(crate) struct Options<'a> {
     pub(crate) ca_key_type: Option<CaKeyType>,
     /// The log the default signing config names.
     pub(crate) signing_log: SigningLog,
+    /// Where the logs are stored.
+    pub(crate) backend: Backend<'a>,
+    /// A file whose first line is the bearer token that lets non-loopback clients read
+    /// `/admin/status`.
+    pub(crate) admin_token_file: Option<&'a Path>,
     /// Publish the logs' tiles and checkpoints to this directory (`--publish-dir`).
     pub(crate) publish_dir: Option<&'a Path>,
     /// Publish them to this URL: `file:///dir` or `s3://bucket/prefix` (`--publish-url`).
@@ -66,21 +72,159 @@ pub(crate) fn log_config(origin: &str) -> Config {
     Config::new(origin).with_batch(4096, Duration::ZERO)
 }
 
-fn open_log(dir: &DataDir, name: &str, signer: Arc<dyn NoteSigner>, origin: &str) -> Result<Log> {
-    let store = Arc::new(
-        SqliteStore::open(dir.path(&format!("{name}.db")))
-            .with_context(|| format!("couldn't open the {name} store"))?,
-    );
-    let log = Log::open(store, signer, log_config(origin))
-        .with_context(|| format!("couldn't open the {name} log"))?;
-    // Sigstore clients mishandle index 0 and one-leaf trees (INTEROP §4): seed a new log.
+/// Where `serve` keeps the logs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Backend<'a> {
+    /// SQLite files in the data directory (the default): one `waxseal serve` per directory.
+    Sqlite,
+    /// A PostgreSQL database (`--database`), shared by every front end of the instance.
+    Postgres {
+        /// The connection URL, `postgres://user:password@host:port/database`.
+        url: &'a str,
+    },
+}
+
+impl Backend<'_> {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres { .. } => "postgres",
+        }
+    }
+}
+
+/// A log's store, kept for readiness probes and the operator's size report.
+#[derive(Debug, Clone)]
+enum StoreHandle {
+    Sqlite {
+        store: Arc<SqliteStore>,
+        path: PathBuf,
+    },
+    Postgres(Arc<PgStore>),
+}
+
+impl StoreHandle {
+    fn sqlite(store: Arc<SqliteStore>, path: PathBuf) -> Self {
+        Self::Sqlite { store, path }
+    }
+
+    fn postgres(store: Arc<PgStore>) -> Self {
+        Self::Postgres(store)
+    }
+
+    fn operated(&self, name: &str, log: Log) -> OperatedLog {
+        match self {
+            Self::Sqlite { store, path } => OperatedLog::new(
+                name,
+                log,
+                Arc::clone(store) as Arc<dyn waxseal_log::Store>,
+                Arc::new(SqliteSizes(path.clone())),
+            ),
+            Self::Postgres(store) => OperatedLog::new(
+                name,
+                log,
+                Arc::clone(store) as Arc<dyn waxseal_log::Store>,
+                Arc::new(PostgresSizes(Arc::clone(store))),
+            ),
+        }
+    }
+}
+
+/// The size of a SQLite store: its database file and write-ahead log.
+#[derive(Debug)]
+struct SqliteSizes(PathBuf);
+
+impl StoreSizes for SqliteSizes {
+    fn sizes(&self) -> Result<Sizes, waxseal_log::StoreError> {
+        let mut parts = std::collections::BTreeMap::new();
+        for suffix in ["", "-wal"] {
+            let path = PathBuf::from(format!("{}{suffix}", self.0.display()));
+            match std::fs::metadata(&path) {
+                Ok(meta) => {
+                    parts.insert(format!("file{suffix}"), meta.len());
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(waxseal_log::StoreError::Io {
+                        op: "read the store's file size",
+                        message: e.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(Sizes::of_log(parts))
+    }
+}
+
+/// The size of a log's PostgreSQL tables, as the database reports it.
+#[derive(Debug)]
+struct PostgresSizes(Arc<PgStore>);
+
+impl StoreSizes for PostgresSizes {
+    fn sizes(&self) -> Result<Sizes, waxseal_log::StoreError> {
+        let pg = self.0.sizes()?;
+        Ok(pg_sizes(&pg))
+    }
+}
+
+/// The operator's view of PostgreSQL sizes: the log tables (shared by every log of the
+/// database), with their indexes and TOAST.
+pub(crate) fn pg_sizes(pg: &waxseal_log::PgSizes) -> Sizes {
+    Sizes::of_database(pg.tables.iter().cloned().collect())
+}
+
+/// A log as `serve` opened it.
+struct OpenedLog {
+    log: Log,
+    store: StoreHandle,
+}
+
+impl OpenedLog {
+    fn operated(&self, name: &str) -> OperatedLog {
+        self.store.operated(name, self.log.clone())
+    }
+}
+
+/// Connects to `log`'s tables in the PostgreSQL database at `url`.
+fn connect(url: &str, log: &str) -> Result<Arc<PgStore>> {
+    PgStore::connect(&PgOptions::new(url, log))
+        .with_context(|| format!("couldn't connect the {log} log to PostgreSQL"))
+}
+
+fn open_log(
+    dir: &DataDir,
+    backend: Backend<'_>,
+    name: &str,
+    signer: Arc<dyn NoteSigner>,
+    origin: &str,
+) -> Result<OpenedLog> {
+    let (log, store) = match backend {
+        Backend::Sqlite => {
+            let path = dir.path(&format!("{name}.db"));
+            let store = Arc::new(
+                SqliteStore::open(&path)
+                    .with_context(|| format!("couldn't open the {name} store"))?,
+            );
+            let log = Log::open(Arc::clone(&store) as _, signer, log_config(origin))
+                .with_context(|| format!("couldn't open the {name} log"))?;
+            (log, StoreHandle::sqlite(store, path))
+        }
+        Backend::Postgres { url } => {
+            let store = connect(url, name)?;
+            let log = Log::open_cluster(Arc::clone(&store), signer, log_config(origin))
+                .with_context(|| format!("couldn't open the {name} log"))?;
+            (log, StoreHandle::postgres(store))
+        }
+    };
+    // Sigstore clients mishandle index 0 and one-leaf trees (INTEROP §4): seed a new log. Front
+    // ends racing to seed one cluster log append the same bytes, which the log deduplicates.
     if log.checkpoint().size == 0 {
         let genesis = format!("{{\"waxseal\":\"genesis\",\"origin\":{origin:?}}}");
         log.append(genesis.into_bytes())
             .and_then(waxseal_log::PendingAppend::wait)
             .with_context(|| format!("couldn't seed the {name} log"))?;
     }
-    Ok(log)
+    Ok(OpenedLog { log, store })
 }
 
 fn rfc3339(time: SystemTime) -> String {
@@ -89,7 +233,12 @@ fn rfc3339(time: SystemTime) -> String {
 
 pub(crate) fn run(options: &Options<'_>) -> Result<()> {
     let dir = DataDir::open(options.data_dir)?;
-    let _lock = dir.lock_for_serving()?;
+    // The embedded stores have one writer; PostgreSQL serializes writers itself (its advisory
+    // lock elects one sequencer per log), so front ends sharing a database share the directory.
+    let _lock = match options.backend {
+        Backend::Sqlite => Some(dir.lock_for_serving()?),
+        Backend::Postgres { .. } => None,
+    };
     let publish = publish_target(options)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -106,6 +255,229 @@ pub(crate) fn run(options: &Options<'_>) -> Result<()> {
         |u| u.trim_end_matches('/').to_owned(),
     );
     let host = url_host(&public_url)?.to_owned();
+
+    // Keys, settings and trust files: loaded, or created by the first front end to start.
+    let setup = dir.lock_for_setup()?;
+    let keys = instance_keys(&dir, options, &public_url, &host)?;
+    let trust_files = trust::write(&dir, &keys.material, options.signing_log)?;
+    drop(setup);
+
+    let v1_log = open_log(
+        &dir,
+        options.backend,
+        "rekor-v1",
+        keys.v1_signer,
+        &keys.v1_origin,
+    )?;
+    let v2_log = open_log(
+        &dir,
+        options.backend,
+        "rekor-v2",
+        keys.v2_signer,
+        &keys.v2_origin,
+    )?;
+    let tsa = Arc::new(waxseal_tsa::Tsa::new(keys.tsa));
+    let issuer = Arc::new(builtin_issuer(&dir, &public_url)?);
+
+    // The CA and its CT log: the CT log accepts chains to the CA's root only.
+    let roots = vec![keys.authority.root_der().to_vec()];
+    let ct_config = log_config(&keys.ct_origin);
+    let (ct, ct_store) = match options.backend {
+        Backend::Sqlite => {
+            let store = Arc::new(
+                SqliteStore::open(dir.path("ct.db")).context("couldn't open the CT log store")?,
+            );
+            let ct =
+                waxseal_log::ct::CtLog::open(Arc::clone(&store), keys.ct_key, ct_config, roots)
+                    .context("couldn't open the CT log")?;
+            (ct, StoreHandle::sqlite(store, dir.path("ct.db")))
+        }
+        Backend::Postgres { url } => {
+            let store = connect(url, "ct")?;
+            let ct = waxseal_log::ct::CtLog::open_cluster(
+                Arc::clone(&store),
+                keys.ct_key,
+                ct_config,
+                roots,
+            )
+            .context("couldn't open the CT log")?;
+            (ct, StoreHandle::postgres(store))
+        }
+    };
+    let ct = Arc::new(ct);
+    let oidc = oidc_config(&dir, options.oidc_config, issuer.issuer_url())?;
+    let fetcher = {
+        let _runtime = runtime.enter();
+        waxseal_server::HttpFetcher::on_current_runtime().with_local_issuer(issuer.token_issuer())
+    };
+    let fulcio = Arc::new(Fulcio::new(
+        waxseal_ca::Ca::new(keys.authority, waxseal_oidc::Verifier::new(oidc)),
+        Arc::new(BuiltinCt(Arc::clone(&ct))),
+        Arc::new(fetcher),
+    ));
+
+    let metrics = Arc::new(Metrics::new());
+    let operated = vec![
+        v1_log.operated("rekor-v1"),
+        v2_log.operated("rekor-v2"),
+        ct_store.operated("ct", ct.log().clone()),
+    ];
+    let rekor = Rekor::new(
+        V1Log {
+            log: v1_log.log.clone(),
+            key: keys.v1_key,
+            tree_id: keys.tree_id,
+        },
+        V2Log {
+            log: v2_log.log.clone(),
+            log_id: keys.v2_log_id,
+        },
+        Arc::clone(&metrics),
+    );
+
+    println!("waxseal: serving at {public_url}/");
+    println!("waxseal: listening on {local}");
+    println!(
+        "waxseal: Rekor v1 log {:?} ({} entries), API {public_url}/api/v1/",
+        keys.v1_origin,
+        v1_log.log.checkpoint().size
+    );
+    println!(
+        "waxseal: Rekor v2 log {:?} ({} entries), API {public_url}/api/v2/",
+        keys.v2_origin,
+        v2_log.log.checkpoint().size
+    );
+    println!(
+        "waxseal: CA at {public_url}/api/v2/signingCert, CT log {:?} ({} entries) at {public_url}/ct/",
+        keys.ct_origin,
+        ct.checkpoint().size
+    );
+    println!("waxseal: timestamp authority at {public_url}/api/v1/timestamp");
+    println!(
+        "waxseal: OIDC issuer {} (tokens: `waxseal token` or client credentials at /token)",
+        issuer.issuer_url()
+    );
+    match options.backend {
+        Backend::Sqlite => println!(
+            "waxseal: logs in SQLite in {}; health at {public_url}/healthz and /readyz, status at \
+             /admin/status",
+            options.data_dir.display()
+        ),
+        Backend::Postgres { .. } => println!(
+            "waxseal: logs in PostgreSQL (one sequencer per log among the front ends on it); \
+             health at {public_url}/healthz and /readyz, status at /admin/status"
+        ),
+    }
+    let trust_config = dir.path("trust/client_trust_config.json");
+    println!(
+        "waxseal: client trust config {} (also at {public_url}/trust/client_trust_config.json)",
+        trust_config.display()
+    );
+    println!(
+        "waxseal: sign with `waxseal sign FILE --identity-token \"$(waxseal token --data-dir {dir} --subject you --email you@example.com)\"`, or \
+         `sigstore --trust-config {config} sign FILE`",
+        dir = options.data_dir.display(),
+        config = trust_config.display(),
+    );
+    for (name, log) in [
+        ("rekor-v1", &v1_log.log),
+        ("rekor-v2", &v2_log.log),
+        ("ct", ct.log()),
+    ] {
+        tracing::info!(
+            log = name,
+            sequencer = is_sequencer(log),
+            "log opened (a cluster member takes the sequencer lock when it is free)"
+        );
+    }
+    if let Some(target) = publish {
+        println!(
+            "waxseal: publishing tiles and checkpoints to {}",
+            target.url()
+        );
+        // One follower per log, at the path serve answers it on. Each publishes only while
+        // this process is the log's sequencer, so one writer publishes each log.
+        let followers = [
+            (
+                waxseal_publish::Publisher::tlog(target.clone(), "api/v1", v1_log.log.clone()),
+                v1_log.log.clone(),
+            ),
+            (
+                waxseal_publish::Publisher::tlog(target.clone(), "", v2_log.log.clone()),
+                v2_log.log.clone(),
+            ),
+            (
+                waxseal_publish::Publisher::static_ct(target.clone(), "ct", Arc::clone(&ct)),
+                ct.log().clone(),
+            ),
+        ];
+        for (publisher, log) in followers {
+            let should_publish: Arc<dyn Fn() -> bool + Send + Sync> =
+                Arc::new(move || is_sequencer(&log));
+            runtime.spawn(waxseal_publish::follow(
+                publisher,
+                should_publish,
+                Arc::new(waxseal_publish::Metrics::new()),
+            ));
+        }
+    }
+    let operator = waxseal_server::operator::Operator::new(options.backend.name(), operated)
+        .with_admin_token(admin_token(options.admin_token_file)?);
+    let app = waxseal_server::app(waxseal_server::Services {
+        rekor: Arc::new(rekor),
+        tsa,
+        issuer,
+        fulcio,
+        extra: waxseal_server::ct::router(ct),
+        trust: trust_files
+            .into_iter()
+            .map(|(name, body)| (name.to_owned(), body))
+            .collect(),
+        metrics,
+        operator: Arc::new(operator),
+    });
+    runtime.block_on(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server failed")
+    })
+}
+
+/// Whether this process is `log`'s sequencer: always with the embedded store, and while it
+/// holds the log's PostgreSQL lock in a cluster. Whatever only one writer may do per log
+/// (publishing tiles to a directory or bucket) is gated on it.
+pub(crate) fn is_sequencer(log: &Log) -> bool {
+    matches!(log.status().role, Role::Single | Role::Sequencer)
+}
+
+/// Everything `serve` loads from (or creates in) the data directory before opening the logs.
+struct InstanceKeys {
+    tree_id: u64,
+    v1_origin: String,
+    v1_key: waxseal_crypto::SigningKey,
+    v1_signer: Arc<dyn NoteSigner>,
+    v2_origin: String,
+    v2_log_id: [u8; 32],
+    v2_signer: Arc<dyn NoteSigner>,
+    ct_origin: String,
+    ct_key: waxseal_crypto::SigningKey,
+    authority: waxseal_x509::CertificateAuthority,
+    tsa: waxseal_tsa::TsaKeys,
+    material: Material,
+}
+
+/// Loads or creates the instance's keys and fixed settings (call under
+/// [`DataDir::lock_for_setup`]).
+fn instance_keys(
+    dir: &DataDir,
+    options: &Options<'_>,
+    public_url: &str,
+    host: &str,
+) -> Result<InstanceKeys> {
     let created = dir.fixed_setting("created", None, &rfc3339(SystemTime::now()))?;
 
     // Rekor v1: ECDSA P-256, Rekor-flavoured checkpoints "<host> - <treeID>".
@@ -121,7 +493,7 @@ pub(crate) fn run(options: &Options<'_>) -> Result<()> {
     // The checkpoint signature's name: sigstore-js matches it against the log's base URL, so
     // it is the public host, fixed at first start like the origins (a log's checkpoints must
     // not change names between restarts).
-    let v1_name = dir.fixed_setting("rekor-v1-name", None, &host)?;
+    let v1_name = dir.fixed_setting("rekor-v1-name", None, host)?;
     if v1_name != host {
         tracing::warn!(
             fixed = %v1_name,
@@ -140,10 +512,10 @@ pub(crate) fn run(options: &Options<'_>) -> Result<()> {
         )
         .context("couldn't make the v1 checkpoint signer")?,
     );
-    let v1_log = open_log(&dir, "rekor-v1", v1_signer, &v1_origin)?;
+    let v1_log_id = waxseal_note::rekor_v1_log_id(v1_public.spki_der());
 
     // Rekor v2: Ed25519 C2SP checkpoints; the origin names the log and fixes its log ID.
-    let v2_origin = dir.fixed_setting("rekor-v2-origin", options.origin, &host)?;
+    let v2_origin = dir.fixed_setting("rekor-v2-origin", options.origin, host)?;
     let v2_key = dir.key("rekor-v2-key.pem", Algorithm::Ed25519)?;
     let v2_public = v2_key.public_key();
     let raw = v2_public
@@ -153,145 +525,71 @@ pub(crate) fn run(options: &Options<'_>) -> Result<()> {
     let v2_signer = Arc::new(
         Ed25519Signer::new(&v2_origin, v2_key).context("couldn't make the v2 checkpoint signer")?,
     );
-    let v2_log = open_log(&dir, "rekor-v2", v2_signer, &v2_origin)?;
 
-    let tsa_keys = tsa_keys(&dir)?;
-    let tsa_chain = tsa_keys.chain_der();
-    let tsa = Arc::new(waxseal_tsa::Tsa::new(tsa_keys));
+    let tsa = tsa_keys(dir)?;
+    let tsa_chain = tsa.chain_der();
+    // The issuer URL is fixed here too, so racing front ends agree on it.
+    token_issuer(dir, Some(public_url))?;
 
-    let issuer = Arc::new(builtin_issuer(&dir, &public_url)?);
-
-    // The CA and its CT log: the CT log accepts chains to the CA's root only.
-    let authority = certificate_authority(&dir, options.ca_key_type)?;
+    let authority = certificate_authority(dir, options.ca_key_type)?;
     let ca_chain = authority.chain_der();
     let ct_origin = dir.fixed_setting("ct-origin", None, &format!("{host}/ct"))?;
-    let ct_store =
-        Arc::new(SqliteStore::open(dir.path("ct.db")).context("couldn't open the CT log store")?);
-    let ct = Arc::new(
-        waxseal_log::ct::CtLog::open(
-            ct_store,
-            dir.key("ct-key.pem", Algorithm::EcdsaP256Sha256)?,
-            log_config(&ct_origin),
-            vec![authority.root_der().to_vec()],
-        )
-        .context("couldn't open the CT log")?,
-    );
-    let oidc = oidc_config(&dir, options.oidc_config, issuer.issuer_url())?;
-    let fetcher = {
-        let _runtime = runtime.enter();
-        waxseal_server::HttpFetcher::on_current_runtime().with_local_issuer(issuer.token_issuer())
-    };
-    let fulcio = Arc::new(Fulcio::new(
-        waxseal_ca::Ca::new(authority, waxseal_oidc::Verifier::new(oidc)),
-        Arc::new(BuiltinCt(Arc::clone(&ct))),
-        Arc::new(fetcher),
-    ));
-
-    let metrics = Arc::new(Metrics::new());
-    let rekor = Rekor::new(
-        V1Log {
-            log: v1_log.clone(),
-            key: v1_key,
-            tree_id,
-        },
-        V2Log {
-            log: v2_log.clone(),
-            log_id: v2_log_id,
-        },
-        Arc::clone(&metrics),
-    );
+    let ct_key = dir.key("ct-key.pem", Algorithm::EcdsaP256Sha256)?;
+    let ct_public = ct_key.public_key();
+    // RFC 6962 §3.2: the log ID is SHA-256 of the log key's DER SubjectPublicKeyInfo.
+    let ct_log_id = waxseal_crypto::sha256(ct_public.spki_der());
     let material = Material {
-        public_url: public_url.clone(),
+        public_url: public_url.to_owned(),
         created: waxseal_bundle::Timestamp::parse(&created)
             .with_context(|| format!("the stored creation time {created:?} is not RFC 3339"))?,
         rekor_v1: LogKey {
-            base_url: public_url.clone(),
+            base_url: public_url.to_owned(),
             key: v1_public,
-            log_id: rekor.v1_log_id(),
+            log_id: v1_log_id,
         },
         rekor_v2: LogKey {
-            base_url: public_url.clone(),
+            base_url: public_url.to_owned(),
             key: v2_public,
             log_id: v2_log_id,
         },
         ct: LogKey {
             base_url: format!("{public_url}/ct"),
-            key: ct.public_key(),
-            log_id: ct.log_id(),
+            key: ct_public,
+            log_id: ct_log_id,
         },
         ca_chain,
         tsa_chain,
     };
-    let trust_files = trust::write(&dir, &material, options.signing_log)?;
-
-    println!("waxseal: serving at {public_url}/");
-    println!(
-        "waxseal: Rekor v1 log {v1_origin:?} ({} entries), API {public_url}/api/v1/",
-        v1_log.checkpoint().size
-    );
-    println!(
-        "waxseal: Rekor v2 log {v2_origin:?} ({} entries), API {public_url}/api/v2/",
-        v2_log.checkpoint().size
-    );
-    println!(
-        "waxseal: CA at {public_url}/api/v2/signingCert, CT log {ct_origin:?} ({} entries) at {public_url}/ct/",
-        ct.checkpoint().size
-    );
-    println!("waxseal: timestamp authority at {public_url}/api/v1/timestamp");
-    println!(
-        "waxseal: OIDC issuer {} (tokens: `waxseal token` or client credentials at /token)",
-        issuer.issuer_url()
-    );
-    let trust_config = dir.path("trust/client_trust_config.json");
-    println!(
-        "waxseal: client trust config {} (also at {public_url}/trust/client_trust_config.json)",
-        trust_config.display()
-    );
-    println!(
-        "waxseal: sign with `waxseal sign FILE --identity-token \"$(waxseal token --data-dir {dir} --subject you --email you@example.com)\"`, or \
-         `sigstore --trust-config {config} sign FILE`",
-        dir = options.data_dir.display(),
-        config = trust_config.display(),
-    );
-    if let Some(target) = publish {
-        println!(
-            "waxseal: publishing tiles and checkpoints to {}",
-            target.url()
-        );
-        // One follower per log, at the path serve answers it on; in a cluster only the
-        // sequencer should publish.
-        let always: Arc<dyn Fn() -> bool + Send + Sync> = Arc::new(|| true);
-        for publisher in [
-            waxseal_publish::Publisher::tlog(target.clone(), "api/v1", v1_log.clone()),
-            waxseal_publish::Publisher::tlog(target.clone(), "", v2_log.clone()),
-            waxseal_publish::Publisher::static_ct(target.clone(), "ct", Arc::clone(&ct)),
-        ] {
-            let metrics = Arc::new(waxseal_publish::Metrics::new());
-            runtime.spawn(waxseal_publish::follow(
-                publisher,
-                Arc::clone(&always),
-                metrics,
-            ));
-        }
-    }
-    let app = waxseal_server::app(waxseal_server::Services {
-        rekor: Arc::new(rekor),
+    Ok(InstanceKeys {
+        tree_id,
+        v1_origin,
+        v1_key,
+        v1_signer,
+        v2_origin,
+        v2_log_id,
+        v2_signer,
+        ct_origin,
+        ct_key,
+        authority,
         tsa,
-        issuer,
-        fulcio,
-        extra: waxseal_server::ct::router(ct),
-        trust: trust_files
-            .into_iter()
-            .map(|(name, body)| (name.to_owned(), body))
-            .collect(),
-        metrics,
-    });
-    runtime.block_on(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("server failed")
+        material,
     })
+}
+
+/// The admin token's SHA-256, from `--admin-token-file` (its first line), if given.
+fn admin_token(path: Option<&Path>) -> Result<Option<[u8; 32]>> {
+    let Some(path) = path else { return Ok(None) };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("couldn't read the admin token file {}", path.display()))?;
+    let token = text.lines().next().unwrap_or_default().trim();
+    if token.len() < 16 {
+        bail!(
+            "the admin token in {} is shorter than 16 characters: write a long random token \
+             (e.g. `openssl rand -hex 32`)",
+            path.display()
+        );
+    }
+    Ok(Some(waxseal_crypto::sha256(token.as_bytes())))
 }
 
 /// The static-hosting target of `--publish-dir` or `--publish-url`, if either is given.

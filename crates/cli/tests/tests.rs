@@ -6,6 +6,11 @@
 //!   byte-identical, after a restart, and every acknowledged checkpoint is consistent;
 //! - `ca_crash`: SIGKILL during certificate issuance; every certificate answered 201 is in the
 //!   CT log after a restart, at its SCT's `leaf_index`, under the newest checkpoint;
+//! - `cluster`: three `waxseal serve --database` front ends on a real PostgreSQL server; the
+//!   Rekor v1 sequencer SIGKILLed under load every cycle; every 201 stays in the log exactly once
+//!   at its index, every checkpoint is consistent, failover is bounded; v2 and CT writes through
+//!   followers; health, readiness, metrics and `waxseal admin status`; `waxseal bench cluster
+//!   --json` reports every figure;
 //! - `bench`: `waxseal bench log --json` reports the promised figures;
 //! - `sign`: `waxseal sign` keyless on Rekor v1 and v2, digests, in-toto statements, managed keys,
 //!   client credentials and `conformance sign-bundle`, each bundle checked by `waxseal verify`;
@@ -32,6 +37,7 @@
 mod attest;
 mod bench;
 mod ca_crash;
+mod cluster;
 mod crash;
 mod enforce;
 mod enforce_kube;

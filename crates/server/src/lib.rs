@@ -10,7 +10,8 @@
 //! - [`fulcio`]: the Fulcio-compatible certificate authority;
 //! - [`oidc`]: the built-in OIDC issuer (discovery, JWKS, client-credentials tokens);
 //! - [`trust`]: the instance's trusted root and signing configs under `/trust/`;
-//! - `/metrics`: Prometheus metrics ([`Metrics`]).
+//! - [`operator`]: `/healthz`, `/readyz` and `/admin/status` for load balancers and operators;
+//! - `/metrics`: Prometheus metrics ([`Metrics`]), with each log's engine state.
 //!
 //! Formats live in their own crates (`waxseal-bundle`, `waxseal-tiles`, `waxseal-note`); this
 //! crate maps HTTP to them, and maps every error to a response in one place.
@@ -21,6 +22,7 @@ mod fetch;
 pub mod fulcio;
 mod metrics;
 pub mod oidc;
+pub mod operator;
 pub mod rekor;
 pub mod tlog;
 pub mod trust;
@@ -51,11 +53,13 @@ pub struct Services {
     pub trust: trust::TrustFiles,
     /// The metrics registry.
     pub metrics: Arc<Metrics>,
+    /// The logs as the operator endpoints and the per-log metrics see them.
+    pub operator: Arc<operator::Operator>,
 }
 
 /// The whole instance: Rekor v1/v2, the v2 log's tiles at the root as well as under
 /// `/api/v2`, the CA, the timestamp authority, the built-in OIDC issuer, the trust files,
-/// the extra routes, and `/metrics`, with request tracing and latency metrics.
+/// the extra routes, the operator endpoints, and `/metrics`, with request tracing and latency metrics.
 pub fn app(services: Services) -> Router {
     let Services {
         rekor,
@@ -65,6 +69,7 @@ pub fn app(services: Services) -> Router {
         extra,
         trust,
         metrics,
+        operator,
     } = services;
     let tiles = tlog::router(rekor.v2_log().clone());
     Router::new()
@@ -75,9 +80,10 @@ pub fn app(services: Services) -> Router {
         .merge(oidc::router(issuer))
         .merge(trust::router(trust))
         .merge(extra)
+        .merge(operator::router(Arc::clone(&operator)))
         .route(
             "/metrics",
-            get(metrics::serve).with_state(Arc::clone(&metrics)),
+            get(metrics::serve).with_state((Arc::clone(&metrics), operator)),
         )
         .layer(axum::middleware::from_fn_with_state(
             metrics,

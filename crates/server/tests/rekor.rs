@@ -38,6 +38,16 @@ fn seeded(store: Arc<dyn Store>, signer: Arc<dyn waxseal_note::NoteSigner>, conf
     log
 }
 
+/// A store size report with nothing in it.
+#[derive(Debug)]
+struct NoSizes;
+
+impl waxseal_server::operator::StoreSizes for NoSizes {
+    fn sizes(&self) -> Result<waxseal_server::operator::Sizes, waxseal_log::StoreError> {
+        Ok(waxseal_server::operator::Sizes::default())
+    }
+}
+
 fn instance_with(v1_store: Arc<dyn Store>, v1_config: Config, limit: Option<usize>) -> Instance {
     let v1_signing = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
     let v1_key = v1_signing.public_key();
@@ -48,7 +58,13 @@ fn instance_with(v1_store: Arc<dyn Store>, v1_config: Config, limit: Option<usiz
         )
         .unwrap(),
     );
-    let v1_log = seeded(v1_store, v1_signer, v1_config);
+    let v1_log = seeded(Arc::clone(&v1_store), v1_signer, v1_config);
+    let operated = waxseal_server::operator::OperatedLog::new(
+        "rekor-v1",
+        v1_log.clone(),
+        v1_store,
+        Arc::new(NoSizes),
+    );
     let v2_signing = SigningKey::generate(Algorithm::Ed25519).unwrap();
     let v2_key = v2_signing.public_key();
     let v2_log_id = waxseal_note::rekor_v2_log_id(HOST, &v2_key.raw_ed25519().unwrap());
@@ -80,6 +96,10 @@ fn instance_with(v1_store: Arc<dyn Store>, v1_config: Config, limit: Option<usiz
             extra: Router::new(),
             trust: Default::default(),
             metrics,
+            operator: Arc::new(waxseal_server::operator::Operator::new(
+                "memory",
+                vec![operated],
+            )),
         }),
         v1_key,
         v2_key,
@@ -650,6 +670,13 @@ async fn metrics_count_entries_and_latency() {
         r#"waxseal_log_entries_total{api="v1",kind="hashedrekord",outcome="duplicate"} 1"#,
         r#"waxseal_log_entries_total{api="v1",kind="invalid",outcome="rejected"} 1"#,
         r#"waxseal_http_request_duration_seconds_count{method="POST",route="/api/v1/log/entries",code="201"} 1"#,
+        // The genesis entry and "a": the engine state sampled at the scrape.
+        r#"waxseal_log_checkpoint_size{log="rekor-v1"} 2"#,
+        r#"waxseal_log_queued_entries{log="rekor-v1"} 0"#,
+        r#"waxseal_log_sequencer{log="rekor-v1"} 1"#,
+        r#"waxseal_log_lock_changes{log="rekor-v1"} 0"#,
+        r#"waxseal_log_last_batch_entries{log="rekor-v1"} 1"#,
+        r#"waxseal_log_checkpoint_age_seconds{log="rekor-v1"}"#,
     ] {
         assert!(text.contains(line), "missing {line} in\n{text}");
     }

@@ -6,6 +6,7 @@
 mod ct;
 mod fulcio;
 mod oidc;
+mod operator;
 mod rekor;
 mod tlog;
 mod tsa;
