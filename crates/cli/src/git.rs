@@ -53,18 +53,8 @@ pub(crate) struct ConfigureArgs {
     /// A ClientTrustConfig JSON file naming the instance (`waxseal.trustConfig`).
     #[arg(long)]
     trust_config: Option<PathBuf>,
-    /// The identity allowed to sign (certificate SAN), exactly (`waxseal.identity`).
-    #[arg(long, conflicts_with = "certificate_identity_regexp")]
-    certificate_identity: Option<String>,
-    /// The identity as a whole-value regular expression (`waxseal.identityRegexp`).
-    #[arg(long)]
-    certificate_identity_regexp: Option<String>,
-    /// The OIDC issuer allowed, exactly (`waxseal.issuer`).
-    #[arg(long, conflicts_with = "certificate_oidc_issuer_regexp")]
-    certificate_oidc_issuer: Option<String>,
-    /// The issuer as a whole-value regular expression (`waxseal.issuerRegexp`).
-    #[arg(long)]
-    certificate_oidc_issuer_regexp: Option<String>,
+    #[command(flatten)]
+    identity: crate::git_policy::IdentityFlags,
     /// A policy file (`waxseal.policy`) instead of one identity.
     #[arg(long, conflicts_with_all = [
         "certificate_identity", "certificate_identity_regexp",
@@ -98,20 +88,8 @@ fn configure(args: &ConfigureArgs) -> Result<()> {
             .map(str::to_owned)
             .with_context(|| format!("{} is not UTF-8", path.display()))
     };
-    let identity_given = args.certificate_identity.is_some()
-        || args.certificate_identity_regexp.is_some()
-        || args.certificate_oidc_issuer.is_some()
-        || args.certificate_oidc_issuer_regexp.is_some();
-    if identity_given {
-        // Both halves are needed; check them (and any regexp) the way verification will.
-        crate::git_policy::GitPolicy::from_values(
-            "the identity flags",
-            args.certificate_identity.clone(),
-            args.certificate_identity_regexp.clone(),
-            args.certificate_oidc_issuer.clone(),
-            args.certificate_oidc_issuer_regexp.clone(),
-        )?;
-    }
+    // Both halves are needed; check them (and any regexp) the way verification will.
+    args.identity.policy()?;
     let mut entries: Vec<(&str, String)> = vec![
         ("gpg.format", "x509".to_owned()),
         ("gpg.x509.program", program),
@@ -123,17 +101,7 @@ fn configure(args: &ConfigureArgs) -> Result<()> {
         crate::verify::load_verifier(None, Some(path))?;
         entries.push(("waxseal.trustConfig", absolute(path)?));
     }
-    let pairs = [
-        ("waxseal.identity", &args.certificate_identity),
-        ("waxseal.identityRegexp", &args.certificate_identity_regexp),
-        ("waxseal.issuer", &args.certificate_oidc_issuer),
-        ("waxseal.issuerRegexp", &args.certificate_oidc_issuer_regexp),
-    ];
-    for (key, value) in pairs {
-        if let Some(value) = value {
-            entries.push((key, value.clone()));
-        }
-    }
+    entries.extend(args.identity.config_entries());
     if let Some(path) = &args.policy {
         crate::git_policy::GitPolicy::load(path)?;
         entries.push(("waxseal.policy", absolute(path)?));

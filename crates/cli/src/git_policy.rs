@@ -21,6 +21,59 @@ use anyhow::{Context as _, Result, bail};
 use serde::Deserialize;
 use waxseal_verify::Matcher;
 
+/// `--certificate-identity[-regexp]` and `--certificate-oidc-issuer[-regexp]`: one allowed
+/// signer, as `git configure` stores it and `git verify` checks it.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct IdentityFlags {
+    /// The identity allowed to sign (certificate SAN), exactly (git config `waxseal.identity`).
+    #[arg(long, conflicts_with = "certificate_identity_regexp")]
+    pub(crate) certificate_identity: Option<String>,
+    /// The identity as a whole-value regular expression (`waxseal.identityRegexp`).
+    #[arg(long)]
+    pub(crate) certificate_identity_regexp: Option<String>,
+    /// The OIDC issuer allowed, exactly (`waxseal.issuer`).
+    #[arg(long, conflicts_with = "certificate_oidc_issuer_regexp")]
+    pub(crate) certificate_oidc_issuer: Option<String>,
+    /// The issuer as a whole-value regular expression (`waxseal.issuerRegexp`).
+    #[arg(long)]
+    pub(crate) certificate_oidc_issuer_regexp: Option<String>,
+}
+
+impl IdentityFlags {
+    /// The policy the flags name, or `None` when none is given.
+    pub(crate) fn policy(&self) -> Result<Option<GitPolicy>> {
+        let given = [
+            &self.certificate_identity,
+            &self.certificate_identity_regexp,
+            &self.certificate_oidc_issuer,
+            &self.certificate_oidc_issuer_regexp,
+        ];
+        if given.iter().all(|f| f.is_none()) {
+            return Ok(None);
+        }
+        GitPolicy::from_values(
+            "the identity flags",
+            self.certificate_identity.clone(),
+            self.certificate_identity_regexp.clone(),
+            self.certificate_oidc_issuer.clone(),
+            self.certificate_oidc_issuer_regexp.clone(),
+        )
+        .map(Some)
+    }
+
+    /// The git config entries that store the flags given.
+    pub(crate) fn config_entries(&self) -> impl Iterator<Item = (&'static str, String)> + '_ {
+        [
+            ("waxseal.identity", &self.certificate_identity),
+            ("waxseal.identityRegexp", &self.certificate_identity_regexp),
+            ("waxseal.issuer", &self.certificate_oidc_issuer),
+            ("waxseal.issuerRegexp", &self.certificate_oidc_issuer_regexp),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| Some((key, value.clone()?)))
+    }
+}
+
 /// The default policy file, relative to the repository's top level.
 pub(crate) const DEFAULT_POLICY_FILE: &str = ".waxseal/git-policy.yaml";
 

@@ -28,18 +28,8 @@ pub(crate) struct VerifyArgs {
     /// Verify this annotated tag instead of a range of commits.
     #[arg(long, conflicts_with = "range")]
     tag: Option<String>,
-    /// The allowed identity (certificate SAN), exactly.
-    #[arg(long, conflicts_with = "certificate_identity_regexp")]
-    certificate_identity: Option<String>,
-    /// The allowed identity as a whole-value regular expression.
-    #[arg(long)]
-    certificate_identity_regexp: Option<String>,
-    /// The allowed OIDC issuer, exactly.
-    #[arg(long, conflicts_with = "certificate_oidc_issuer_regexp")]
-    certificate_oidc_issuer: Option<String>,
-    /// The allowed OIDC issuer as a whole-value regular expression.
-    #[arg(long)]
-    certificate_oidc_issuer_regexp: Option<String>,
+    #[command(flatten)]
+    identity: crate::git_policy::IdentityFlags,
     /// A policy file (default without identity flags: git config `waxseal.policy`, else the
     /// repository's `.waxseal/git-policy.yaml`).
     #[arg(long, conflicts_with_all = [
@@ -235,20 +225,8 @@ fn print(report: &Report, output: Output) -> Result<()> {
 /// The identity policy: flags, else `--policy`, else git config, else the repository's policy
 /// file.
 fn policy(args: &VerifyArgs, config: &GitConfig) -> Result<GitPolicy> {
-    let flags = [
-        &args.certificate_identity,
-        &args.certificate_identity_regexp,
-        &args.certificate_oidc_issuer,
-        &args.certificate_oidc_issuer_regexp,
-    ];
-    if flags.iter().any(|f| f.is_some()) {
-        return GitPolicy::from_values(
-            "the identity flags",
-            args.certificate_identity.clone(),
-            args.certificate_identity_regexp.clone(),
-            args.certificate_oidc_issuer.clone(),
-            args.certificate_oidc_issuer_regexp.clone(),
-        );
+    if let Some(policy) = args.identity.policy()? {
+        return Ok(policy);
     }
     if let Some(path) = &args.policy {
         return GitPolicy::load(path);

@@ -7,7 +7,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 use waxseal_merkle::Hash;
 
 use crate::error::StoreError;
-use crate::store::{Integration, IssuerStore, PublishedCheckpoint, Store, StoredState};
+use crate::store::{Integration, IssuerStore, PublishedCheckpoint, Store, StoredState, to_u64};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS tree (
@@ -51,12 +51,6 @@ fn sql(op: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
 fn to_i64(value: u64, what: &str) -> Result<i64, StoreError> {
     i64::try_from(value).map_err(|_| StoreError::Corrupt {
         what: format!("{what} {value} overflows"),
-    })
-}
-
-fn to_u64(value: i64, what: &str) -> Result<u64, StoreError> {
-    u64::try_from(value).map_err(|_| StoreError::Corrupt {
-        what: format!("negative {what} {value}"),
     })
 }
 
@@ -193,25 +187,7 @@ impl Store for SqliteStore {
             cp_root,
             note,
         } = row;
-        let checkpoint = match (cp_size, cp_root, note) {
-            (Some(size), Some(root), Some(note)) => Some(PublishedCheckpoint {
-                size: to_u64(size, "checkpoint size")?,
-                root: Hash::from_slice(&root).map_err(|e| StoreError::Corrupt {
-                    what: format!("checkpoint root: {e}"),
-                })?,
-                note,
-            }),
-            (None, None, None) => None,
-            _ => {
-                return Err(StoreError::Corrupt {
-                    what: "partial checkpoint row".into(),
-                });
-            }
-        };
-        Ok(StoredState {
-            size: to_u64(size, "tree size")?,
-            checkpoint,
-        })
+        StoredState::from_columns(size, cp_size, cp_root, note)
     }
 
     fn lookup(&self, keys: &[Hash]) -> Result<Vec<Option<u64>>, StoreError> {

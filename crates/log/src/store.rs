@@ -13,6 +13,44 @@ pub struct StoredState {
     pub checkpoint: Option<PublishedCheckpoint>,
 }
 
+impl StoredState {
+    /// The state from a store's tree row: the tree size and the latest checkpoint's size, root
+    /// and note, all present or all absent.
+    pub(crate) fn from_columns(
+        size: i64,
+        cp_size: Option<i64>,
+        cp_root: Option<Vec<u8>>,
+        note: Option<Vec<u8>>,
+    ) -> Result<Self, StoreError> {
+        let checkpoint = match (cp_size, cp_root, note) {
+            (Some(size), Some(root), Some(note)) => Some(PublishedCheckpoint {
+                size: to_u64(size, "checkpoint size")?,
+                root: Hash::from_slice(&root).map_err(|e| StoreError::Corrupt {
+                    what: format!("checkpoint root: {e}"),
+                })?,
+                note,
+            }),
+            (None, None, None) => None,
+            _ => {
+                return Err(StoreError::Corrupt {
+                    what: "partial checkpoint row".into(),
+                });
+            }
+        };
+        Ok(Self {
+            size: to_u64(size, "tree size")?,
+            checkpoint,
+        })
+    }
+}
+
+/// A stored (SQL `BIGINT`) count or index as `u64`; negative means a corrupt store.
+pub(crate) fn to_u64(value: i64, what: &str) -> Result<u64, StoreError> {
+    u64::try_from(value).map_err(|_| StoreError::Corrupt {
+        what: format!("negative {what} {value}"),
+    })
+}
+
 /// A signed checkpoint as stored and served.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishedCheckpoint {

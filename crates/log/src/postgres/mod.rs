@@ -31,7 +31,7 @@ use tokio_postgres::config::SslMode;
 use waxseal_merkle::Hash;
 
 use crate::error::StoreError;
-use crate::store::{Integration, IssuerStore, PublishedCheckpoint, Store, StoredState};
+use crate::store::{Integration, IssuerStore, PublishedCheckpoint, Store, StoredState, to_u64};
 use tls::RustlsConnect;
 
 /// How to reach the database and which log's rows to use.
@@ -254,12 +254,6 @@ fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
 fn to_i64(value: u64, what: &str) -> Result<i64, StoreError> {
     i64::try_from(value).map_err(|_| StoreError::Corrupt {
         what: format!("{what} {value} overflows"),
-    })
-}
-
-fn to_u64(value: i64, what: &str) -> Result<u64, StoreError> {
-    u64::try_from(value).map_err(|_| StoreError::Corrupt {
-        what: format!("negative {what} {value}"),
     })
 }
 
@@ -1057,25 +1051,7 @@ impl Store for PgStore {
             let cp_size: Option<i64> = row.get(1);
             let cp_root: Option<Vec<u8>> = row.get(2);
             let note: Option<Vec<u8>> = row.get(3);
-            let checkpoint = match (cp_size, cp_root, note) {
-                (Some(size), Some(root), Some(note)) => Some(PublishedCheckpoint {
-                    size: to_u64(size, "checkpoint size")?,
-                    root: Hash::from_slice(&root).map_err(|e| StoreError::Corrupt {
-                        what: format!("checkpoint root: {e}"),
-                    })?,
-                    note,
-                }),
-                (None, None, None) => None,
-                _ => {
-                    return Err(StoreError::Corrupt {
-                        what: "partial checkpoint row".into(),
-                    });
-                }
-            };
-            Ok(StoredState {
-                size: to_u64(size, "tree size")?,
-                checkpoint,
-            })
+            StoredState::from_columns(size, cp_size, cp_root, note)
         })
     }
 
